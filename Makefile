@@ -1,0 +1,49 @@
+# GAN Studio. `make run` sets everything up and starts the app; `make test` sets everything up and runs
+# every test (unit, Streamlit AppTest, real browser). Both are safe to run again.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+DATA   ?= ../shared/data
+PYTEST_ARGS ?=
+
+.PHONY: run test setup setup-dev browser train-digits bench clean-venv
+
+run: setup
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: setup-dev browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# The browser tests drive Debian's chromium with Playwright (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# Retrain every shipped digit model (resumes where a previous run stopped) and export into weights/.
+train-digits: setup
+	$(BIN)/python -m training.digits judge --data $(DATA)/mnist.npz --export
+	$(BIN)/python -m training.digits --variant gan --data $(DATA)/mnist.npz --steps 20000 --export
+	$(BIN)/python -m training.digits --variant cgan --data $(DATA)/mnist.npz --steps 20000 --export
+	$(BIN)/python -m training.digits --variant dcgan --data $(DATA)/mnist.npz --steps 12000 --export
+	$(BIN)/python -m training.digits --variant cdcgan --data $(DATA)/mnist.npz --steps 12000 --export
+
+bench: setup-dev browser
+	$(BIN)/python -m benchmarks.digits
+
+clean-venv:
+	rm -rf $(VENV)

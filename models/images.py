@@ -1,0 +1,63 @@
+"""Image helpers shared by inference, the CLI, training and the pages: uint8 conversion, grids, PNG/GIF bytes."""
+
+import io
+import math
+
+import numpy as np
+from PIL import Image
+
+
+def to_uint8(images):
+    """Map model output in [-1, 1] to uint8 [0, 255], dropping a trailing single channel."""
+    arr = np.asarray(images, dtype=np.float32)
+    arr = np.clip(np.rint((arr + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    if arr.ndim >= 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    return arr
+
+
+def make_grid(images, ncol=None, pad=2, pad_value=0):
+    """Tile ``images`` (N, H, W) or (N, H, W, C) uint8 into one image, row-major, ``ncol`` per row.
+
+    ``ncol`` defaults to the smallest square that holds them. A ``pad``-pixel border separates tiles.
+    """
+    images = np.asarray(images)
+    if images.ndim not in (3, 4) or len(images) == 0:
+        raise ValueError(f"make_grid needs a non-empty (N, H, W[, C]) array, got shape {images.shape}")
+    n, h, w = images.shape[:3]
+    ncol = ncol or math.ceil(math.sqrt(n))
+    nrow = math.ceil(n / ncol)
+    grid = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad) + images.shape[3:], pad_value, images.dtype)
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncol)
+        y, x = pad + r * (h + pad), pad + c * (w + pad)
+        grid[y:y + h, x:x + w] = img
+    return grid
+
+
+def upscale_nearest(image, factor):
+    """Enlarge a small image by an integer factor with nearest-neighbour (keeps pixels crisp)."""
+    return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
+
+
+def png_bytes(image):
+    """Encode a uint8 HxW or HxWxC array as PNG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def gif_bytes(frames, duration_ms=80, boomerang=False):
+    """Encode uint8 frames (a list of HxW or HxWx3 arrays) as a looping animated GIF.
+
+    With ``boomerang`` the animation plays forward then backward.
+    """
+    frames = list(frames)
+    if not frames:
+        raise ValueError("gif_bytes needs at least one frame")
+    if boomerang and len(frames) > 2:
+        frames = frames + frames[-2:0:-1]
+    pil = [Image.fromarray(np.asarray(f)) for f in frames]
+    buf = io.BytesIO()
+    pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=duration_ms, loop=0)
+    return buf.getvalue()

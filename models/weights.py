@@ -1,0 +1,104 @@
+"""The weights store: ``weights/manifest.json`` plus ``*.weights.h5`` files.
+
+The manifest is the single link between training (which writes it) and serving (which only reads it). Each
+entry names the builder and its arguments, the file and its sha256. A model is built with our own builder
+and filled with ``load_weights`` after the checksum matches: nothing is unpickled or executed from a file.
+
+Loaded models are cached per process, keyed by the file's sha256 and its size and mtime, so the app, the
+CLI and the benchmarks build each model once, and weights refreshed by a training run are picked up on the
+next request without a restart.
+"""
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+
+from models import BUILDERS
+
+WEIGHTS_ENV = "GAN_STUDIO_WEIGHTS"
+MANIFEST = "manifest.json"
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+class WeightsError(RuntimeError):
+    """A weights file or manifest entry is missing, damaged or does not match its checksum."""
+
+
+def weights_dir():
+    """The weights folder: ``$GAN_STUDIO_WEIGHTS`` if set, else ``weights/`` in the repo."""
+    return Path(os.environ.get(WEIGHTS_ENV) or DEFAULT_DIR)
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(directory=None):
+    """Return the manifest's ``models`` dict (name -> entry); empty if there is no manifest yet."""
+    path = Path(directory or weights_dir()) / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())["models"]
+    except (ValueError, KeyError) as exc:
+        raise WeightsError(f"{path} is not a valid manifest ({exc}); restore it with `git checkout -- {path.name}`") from exc
+
+
+def restore_hint(entry):
+    """How to get a good copy of an entry's weights back: from git, or by retraining."""
+    hint = f"Restore it with `git checkout -- weights/{entry['file']}`"
+    if entry.get("command"):
+        hint += f" or retrain it with `{entry['command']}`"
+    return hint + "."
+
+
+def build(entry):
+    """Build the (untrained) Keras model an entry describes."""
+    return BUILDERS[entry["builder"]](**entry.get("args", {}))
+
+
+_cache = {}
+_lock = threading.Lock()
+
+
+def load_model(name, directory=None):
+    """The model ``name`` from the manifest, built and loaded once per version of its weights file.
+
+    Raises:
+        KeyError: no such model in the manifest.
+        WeightsError: the file is missing, damaged, or its sha256 differs from the manifest's.
+    """
+    directory = Path(directory or weights_dir())
+    entry = read_manifest(directory).get(name)
+    if entry is None:
+        raise KeyError(name)
+    path = directory / entry["file"]
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise WeightsError(f"Weights file {path} for model '{name}' is missing. {restore_hint(entry)}") from None
+    key = (str(directory), name, entry["sha256"], stat.st_size, stat.st_mtime_ns)
+    with _lock:
+        if key not in _cache:
+            actual = sha256_file(path)
+            if actual != entry["sha256"]:
+                raise WeightsError(
+                    f"Weights file {path} for model '{name}' is damaged: its sha256 is {actual[:12]}..., "
+                    f"the manifest expects {entry['sha256'][:12]}.... {restore_hint(entry)}")
+            model = build(entry)
+            try:
+                model.load_weights(path)
+            except Exception as exc:  # h5py/keras raise many types for a bad file; report them as one
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+                raise WeightsError(f"Weights file {path} for model '{name}' could not be loaded ({reason}). "
+                                   f"{restore_hint(entry)}") from exc
+            for old in [k for k in _cache if k[:2] == key[:2]]:
+                del _cache[old]
+            _cache[key] = model
+        return _cache[key]

@@ -1,0 +1,74 @@
+"""Streamlit AppTest: the home and digits pages, including a damaged weights file."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+TIMEOUT = 60
+
+
+def run_page(page=None):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if page:
+        at.switch_page(page)
+    return at.run()
+
+
+@pytest.mark.shipped
+def test_home_explains_gans_and_shows_model_cards():
+    at = run_page()
+    assert not at.exception
+    assert at.title[0].value == "GAN Studio"
+    assert "How a GAN works" in [h.value for h in at.header]
+    assert at.get("graphviz_chart")
+    assert at.image and "conditional DCGAN" in at.image[0].captions[0]
+    cards = at.dataframe[0].value
+    assert {"cdcgan", "dcgan", "cgan", "gan", "digit_judge"} <= set(cards["name"])
+    assert cards.set_index("name").loc["cdcgan", "recognised"] >= 0.98
+
+
+@pytest.mark.shipped
+def test_digits_page_generates_and_reacts_to_widgets():
+    at = run_page("pages/digits.py")
+    assert not at.exception and not at.error
+    assert at.selectbox(key="variant").value == "cdcgan"
+    assert "generated in" in at.image[0].captions[0]
+    assert len(at.get("download_button")) == 2  # PNG grid and latent-walk GIF
+
+    at.radio(key="mode").set_value("Single digit").run()
+    at.selectbox(key="digit").set_value(3).run()
+    assert not at.exception and "seed 0" in at.image[0].captions[0]
+
+    at.button[0].click().run()  # "New seed"
+    assert not at.exception and at.number_input(key="seed").value == at.session_state.seed
+
+    at.selectbox(key="variant").set_value("dcgan").run()
+    assert not at.exception and not at.error
+    assert "All digits, one row each" not in at.radio(key="mode").options
+    with pytest.raises(KeyError):
+        at.selectbox(key="digit")  # no digit picker for an unconditional model
+
+    at.selectbox(key="variant").set_value("cgan").run()
+    at.radio(key="mode").set_value("All digits, one row each").run()
+    assert not at.exception and not at.error
+
+
+def test_damaged_weights_show_a_clear_error_and_other_parts_keep_working(shipped_copy):
+    path = shipped_copy / "cdcgan.weights.h5"
+    path.write_bytes(path.read_bytes()[:-100] + b"\0" * 100)
+    at = run_page("pages/digits.py")
+    assert not at.exception
+    message = at.error[0].value
+    assert "cdcgan.weights.h5" in message and "damaged" in message and "git checkout" in message
+    at.selectbox(key="variant").set_value("dcgan").run()
+    assert not at.exception and not at.error and at.image
+    home = run_page()
+    assert not home.exception and home.dataframe  # the home page still renders its model cards
+
+
+def test_missing_weights_folder_shows_a_hint(weights_dir):
+    at = run_page("pages/digits.py")
+    assert not at.exception
+    assert "No digit models are installed" in at.warning[0].value

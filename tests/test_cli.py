@@ -1,0 +1,40 @@
+"""`python -m models`: list, digits grid and walk, and a clear non-zero exit on bad arguments."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models.__main__ import main
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.shipped
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("gan", "cgan", "dcgan", "cdcgan", "digit_judge"):
+        assert name in out
+
+
+def test_digits_grid_png(tmp_path):
+    out = tmp_path / "grid.png"
+    assert main(["digits", "--variant", "cdcgan", "-n", "20", "--digit", "3", "--scale", "1", "--out", str(out)]) == 0
+    img = np.asarray(Image.open(out))
+    assert img.shape == (2 * 30 + 2, 10 * 30 + 2)
+
+
+def test_digits_walk_gif(tmp_path):
+    out = tmp_path / "walk.gif"
+    assert main(["digits", "--variant", "gan", "--walk", "1", "2", "--frames", "5", "--out", str(out)]) == 0
+    assert Image.open(out).n_frames == 8  # boomerang: 5 forward, 3 back
+
+
+def test_bad_arguments_exit_nonzero_with_a_message():
+    proc = subprocess.run([sys.executable, "-m", "models", "digits", "--variant", "dcgan", "--digit", "3"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "unconditional" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,43 @@
+"""Image helpers and the Frechet distance."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models import images
+from training.metrics import frechet_distance
+
+
+def test_to_uint8_maps_tanh_range_and_drops_channel():
+    out = images.to_uint8(np.array([[[[-1.0], [0.0], [1.0], [2.0]]]]))
+    assert out.dtype == np.uint8 and out.shape == (1, 1, 4)
+    assert out.ravel().tolist() == [0, 128, 255, 255]
+
+
+def test_make_grid_layout():
+    tiles = np.stack([np.full((4, 5), i, np.uint8) for i in range(1, 8)])
+    grid = images.make_grid(tiles, ncol=3, pad=1)
+    assert grid.shape == (3 * 5 + 1, 3 * 6 + 1)
+    assert grid[1, 1] == 1 and grid[1, 7] == 2 and grid[6, 1] == 4  # row-major
+    assert grid[0, 0] == 0  # padding
+    with pytest.raises(ValueError):
+        images.make_grid(np.zeros((0, 4, 4), np.uint8))
+
+
+def test_png_and_gif_round_trip():
+    frames = [np.full((8, 8), v, np.uint8) for v in (0, 100, 200)]
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(images.png_bytes(frames[1])))), frames[1])
+    gif = Image.open(io.BytesIO(images.gif_bytes(frames, boomerang=True)))
+    assert gif.n_frames == 4  # 0, 100, 200, 100
+
+
+def test_frechet_distance_zero_for_same_set_and_grows_with_noise():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2000, 8))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    d_small = frechet_distance(a, a + 0.1 * rng.standard_normal(a.shape))
+    d_large = frechet_distance(a, a + 1.0 * rng.standard_normal(a.shape))
+    assert 0 < d_small < d_large
+    assert frechet_distance(a, a + 3.0) == pytest.approx(8 * 9.0, rel=1e-6)  # mean shift of 3 in 8 dims

@@ -1,0 +1,79 @@
+"""The weights store: manifest integrity of the shipped weights, checksums, damaged files, hot reload."""
+
+import json
+
+import numpy as np
+import pytest
+
+from models import BUILDERS, inference
+from models.weights import WeightsError, build, load_model, read_manifest, sha256_file
+from tests.conftest import SHIPPED, export_tiny
+
+SHIPPED_ENTRIES = read_manifest(SHIPPED)
+REQUIRED = {"builder", "args", "file", "sha256", "task", "title", "dataset", "steps", "command", "metrics", "params"}
+
+
+def test_shipped_manifest_has_the_four_digit_models_and_the_judge():
+    assert {"gan", "cgan", "dcgan", "cdcgan", "digit_judge"} <= set(SHIPPED_ENTRIES)
+
+
+@pytest.mark.shipped
+@pytest.mark.parametrize("name", sorted(SHIPPED_ENTRIES))
+def test_shipped_entry_is_complete_and_loads(name):
+    entry = SHIPPED_ENTRIES[name]
+    assert REQUIRED <= set(entry), f"{name} lacks {REQUIRED - set(entry)}"
+    assert entry["builder"] in BUILDERS
+    path = SHIPPED / entry["file"]
+    assert path.stat().st_size < 30e6
+    assert sha256_file(path) == entry["sha256"]
+    assert entry["command"].startswith("python -m training.")
+    model = load_model(name, SHIPPED)
+    assert model.count_params() == entry["params"]
+
+
+def test_missing_file_names_it_and_how_to_restore(weights_dir):
+    export_tiny(weights_dir)
+    (weights_dir / "tiny.weights.h5").unlink()
+    with pytest.raises(WeightsError, match=r"tiny\.weights\.h5.*missing.*git checkout"):
+        inference.generate_digits("tiny", 4)
+
+
+def test_damaged_file_fails_the_checksum(weights_dir):
+    export_tiny(weights_dir)
+    path = weights_dir / "tiny.weights.h5"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match=r"damaged.*sha256.*python -m training\.digits"):
+        inference.generate_digits("tiny", 4)
+
+
+def test_truncated_file_with_matching_checksum_is_reported(weights_dir):
+    export_tiny(weights_dir)
+    path = weights_dir / "tiny.weights.h5"
+    path.write_bytes(path.read_bytes()[:2000])
+    manifest = json.loads((weights_dir / "manifest.json").read_text())
+    manifest["models"]["tiny"]["sha256"] = sha256_file(path)
+    (weights_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(WeightsError, match="could not be loaded"):
+        inference.generate_digits("tiny", 4)
+
+
+def test_corrupt_manifest_is_reported(weights_dir):
+    (weights_dir / "manifest.json").write_text("{not json")
+    with pytest.raises(WeightsError, match="not a valid manifest"):
+        inference.list_models()
+
+
+def test_refreshed_weights_are_picked_up_without_restart(weights_dir):
+    export_tiny(weights_dir, seed=1)
+    first = inference.generate_digits("tiny", 4, seed=0)
+    assert np.array_equal(first, inference.generate_digits("tiny", 4, seed=0))
+    assert load_model("tiny") is load_model("tiny")  # built once
+    export_tiny(weights_dir, seed=2)  # a training run exports new weights under the same name
+    assert not np.array_equal(first, inference.generate_digits("tiny", 4, seed=0))
+
+
+def test_build_uses_only_our_builders():
+    with pytest.raises(KeyError):
+        build({"builder": "os.system", "args": {}})

@@ -1,0 +1,1 @@
+"""Training CLIs for GAN Studio: ``python -m training.digits ...``; they export into ``weights/``."""

@@ -1,0 +1,238 @@
+"""The training harness every family shares: flags, tf.distribute strategy, mixed precision, checkpoint and
+resume, TensorBoard and CSV logs, sample grids and a progress GIF, and export into ``weights/``.
+
+A run directory looks like::
+
+    runs/cdcgan/
+      config.json          the run's arguments and model configs (the checkpoint describes itself)
+      ckpt/                tf.train.Checkpoint: nets, optimizers, step, training seconds
+      logs/                TensorBoard scalars and sample images
+      log.csv              the same scalars as plain data
+      samples/step_*.png   fixed-seed sample grid after every checkpoint
+      progress.gif         all sample grids, animated
+"""
+
+import csv
+import datetime
+import json
+import os
+import platform
+import shlex
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from models import images
+from models.weights import DEFAULT_DIR, MANIFEST, read_manifest, sha256_file
+
+
+def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
+    """Flags shared by every training CLI; ``steps`` etc. are the family's defaults."""
+    g = parser.add_argument_group("run")
+    g.add_argument("--out", type=Path, help="run directory (checkpoints, logs, samples); default runs/NAME")
+    g.add_argument("--steps", type=int, default=steps, help="total optimisation steps (default %(default)s)")
+    g.add_argument("--batch-size", type=int, default=batch_size, help="global batch size (default %(default)s)")
+    g.add_argument("--lr", type=float, default=lr, help="Adam learning rate (default %(default)s)")
+    g.add_argument("--ckpt-every", type=int, default=ckpt_every,
+                   help="checkpoint, sample grid and log flush every N steps (default %(default)s)")
+    g.add_argument("--log-every", type=int, default=50, help="scalars to TensorBoard/CSV every N steps")
+    g.add_argument("--seed", type=int, default=0, help="random seed")
+    g.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    g = parser.add_argument_group("hardware")
+    g.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
+                   help="default: one device; mirrored: all local GPUs; multiworker: several machines "
+                        "described by TF_CONFIG")
+    g.add_argument("--mixed-precision", action="store_true", help="float16 compute (GPUs with tensor cores)")
+    g.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    g = parser.add_argument_group("export")
+    g.add_argument("--export", action="store_true", help="write the weights and manifest entry when done")
+    g.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR, help="where --export writes")
+
+
+def setup(args):
+    """Seed, precision policy and distribution strategy from the common flags."""
+    keras.utils.set_random_seed(args.seed)
+    if args.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    if args.strategy == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if args.strategy == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def make_optimizer(args, beta_1=0.5):
+    opt = keras.optimizers.Adam(args.lr, beta_1=beta_1)
+    return keras.optimizers.LossScaleOptimizer(opt) if args.mixed_precision else opt
+
+
+def is_chief():
+    """True on the worker that writes checkpoints, logs and exports (always, without TF_CONFIG)."""
+    cfg = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = cfg.get("task")
+    if not task:
+        return True
+    if "chief" in cfg.get("cluster", {}):
+        return task["type"] == "chief"
+    return task["type"] == "worker" and task.get("index", 0) == 0
+
+
+def command_line(module, argv):
+    """The exact command that started this run, as it would be typed."""
+    return shlex.join(["python", "-m", module] + list(argv))
+
+
+class Run:
+    """A run directory with a resumable checkpoint of ``objects`` (nets, optimizers) and its step counter.
+
+    Args:
+        out: run directory.
+        config: JSON-able description of the run, saved as ``config.json`` beside the checkpoint.
+        objects: trackables to checkpoint, e.g. ``generator=G, discriminator=D, g_optimizer=...``.
+        step_source: the optimizer whose ``iterations`` is the global step.
+    """
+
+    def __init__(self, out, config, step_source, **objects):
+        self.out = Path(out)
+        self.chief = is_chief()
+        self.step_source = step_source
+        self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+        self.checkpoint = tf.train.Checkpoint(train_seconds=self.train_seconds, **objects)
+        ckpt_dir = self.out / "ckpt" if self.chief else self.out / f"ckpt_worker_{os.getpid()}"
+        self.manager = tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=2)
+        if self.chief:
+            (self.out / "samples").mkdir(parents=True, exist_ok=True)
+            (self.out / "config.json").write_text(json.dumps(config, indent=2, default=str))
+
+    @property
+    def step(self):
+        return int(self.step_source.iterations.numpy())
+
+    def restore(self, fresh=False):
+        """Resume from the latest checkpoint (unless ``fresh``); returns the step reached."""
+        if self.manager.latest_checkpoint and not fresh:
+            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            print(f"resumed from {self.manager.latest_checkpoint} at step {self.step}", flush=True)
+        return self.step
+
+    def save(self):
+        self.manager.save(checkpoint_number=self.step)
+
+
+class RunCallback(keras.callbacks.Callback):
+    """Logs scalars, saves a checkpoint and a fixed-seed sample grid every chunk, and a progress GIF at the end.
+
+    ``sample_fn()`` returns a uint8 grid of the current model's samples.
+    """
+
+    def __init__(self, run, sample_fn, log_every, total_steps):
+        super().__init__()
+        self.run, self.sample_fn, self.log_every, self.total_steps = run, sample_fn, log_every, total_steps
+        self.writer = tf.summary.create_file_writer(str(run.out / "logs")) if run.chief else None
+        self.csv_path = run.out / "log.csv"
+        self.t_last = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.t_last is None:
+            self.t_last = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.time()
+        self.run.train_seconds.assign_add(now - self.t_last)
+        self.t_last = now
+        step = self.run.step
+        if step % self.log_every or not self.run.chief:
+            return
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        with self.writer.as_default(step=step):
+            for k, v in logs.items():
+                tf.summary.scalar(k, v)
+        new = not self.csv_path.exists()
+        with open(self.csv_path, "a", newline="") as f:
+            w = csv.writer(f)
+            if new:
+                w.writerow(["step", "seconds"] + list(logs))
+            w.writerow([step, round(float(self.run.train_seconds.numpy()), 1)] + [f"{v:.5g}" for v in logs.values()])
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = self.run.step
+        self.run.save()
+        if not self.run.chief:
+            return
+        grid = self.sample_fn()
+        Image.fromarray(grid).save(self.run.out / "samples" / f"step_{step:07d}.png")
+        with self.writer.as_default(step=step):
+            tf.summary.image("samples", grid[None, ..., None] if grid.ndim == 2 else grid[None])
+        self.writer.flush()
+        pretty = " ".join(f"{k}={float(v):.3f}" for k, v in (logs or {}).items())
+        secs = float(self.run.train_seconds.numpy())
+        print(f"step {step}/{self.total_steps} {pretty} ({secs / max(step, 1) * 1000:.0f} ms/step, "
+              f"{secs / 60:.1f} min)", flush=True)
+
+    def on_train_end(self, logs=None):
+        if self.run.chief:
+            write_progress_gif(self.run.out)
+
+
+def write_progress_gif(out, max_frames=60):
+    """Animate the run's sample grids (at most ``max_frames``, evenly spaced) into ``progress.gif``."""
+    paths = sorted((Path(out) / "samples").glob("step_*.png"))
+    if not paths:
+        return None
+    keep = np.unique(np.linspace(0, len(paths) - 1, min(max_frames, len(paths))).round().astype(int))
+    frames = [np.asarray(Image.open(paths[i])) for i in keep]
+    target = Path(out) / "progress.gif"
+    target.write_bytes(images.gif_bytes(frames, duration_ms=150))
+    return target
+
+
+def fit(model, dataset, run, args, sample_fn):
+    """Train ``model`` on an endless ``dataset`` up to ``args.steps``, resuming where the run stopped."""
+    start = run.restore(args.fresh)
+    chunks = -(-args.steps // args.ckpt_every)
+    if start >= args.steps:
+        print(f"already at step {start} >= --steps {args.steps}; nothing to train", flush=True)
+        return
+    model.fit(dataset, epochs=chunks, steps_per_epoch=args.ckpt_every, initial_epoch=start // args.ckpt_every,
+              callbacks=[RunCallback(run, sample_fn, args.log_every, args.steps)], shuffle=False, verbose=0)
+
+
+def hardware():
+    gpus = tf.config.list_physical_devices("GPU")
+    where = f"{len(gpus)} GPU" if gpus else f"{os.cpu_count()}-core CPU"
+    return f"{where} ({platform.machine()}), TensorFlow {tf.__version__}, Keras {keras.__version__}"
+
+
+def write_manifest_entry(weights_dir, name, entry):
+    """Insert or replace ``name`` in the manifest, atomically."""
+    weights_dir = Path(weights_dir)
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    models = read_manifest(weights_dir)
+    models[name] = entry
+    tmp = weights_dir / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps({"format": 1, "models": dict(sorted(models.items()))}, indent=2) + "\n")
+    os.replace(tmp, weights_dir / MANIFEST)
+
+
+def export(model, name, builder, args_dict, weights_dir, **fields):
+    """Save ``model``'s weights as ``weights_dir/NAME.weights.h5`` and record it in the manifest.
+
+    ``builder``/``args_dict`` must rebuild the same architecture; ``fields`` (dataset, steps, command,
+    metrics, ...) go into the entry as they are. Returns the entry.
+    """
+    weights_dir = Path(weights_dir)
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    target = weights_dir / f"{name}.weights.h5"
+    tmp = weights_dir / f".{name}.tmp.weights.h5"
+    model.save_weights(tmp)
+    os.replace(tmp, target)
+    entry = {"builder": builder, "args": args_dict, "file": target.name, "sha256": sha256_file(target),
+             "bytes": target.stat().st_size, "params": int(model.count_params()),
+             "exported": datetime.date.today().isoformat(), "hardware": hardware(), **fields}
+    write_manifest_entry(weights_dir, name, entry)
+    print(f"exported {target} ({entry['bytes'] / 1e6:.1f} MB, sha256 {entry['sha256'][:12]})", flush=True)
+    return entry

@@ -1,0 +1,221 @@
+"""Train, judge and evaluate the handwritten-digit GANs on MNIST.
+
+    python -m training.digits --variant cdcgan --data ../shared/data/mnist.npz --export   # train (resumes)
+    python -m training.digits judge --data ../shared/data/mnist.npz --export               # the digit judge
+    python -m training.digits eval --variant cdcgan --data ../shared/data/mnist.npz        # score -> manifest
+
+Without ``--data`` MNIST comes from ``keras.datasets.mnist`` (downloaded once). ``--preset full`` gives the
+larger configuration a GPU user would train; the default ``small`` is what ships, sized for a 2-core CPU.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from models import BUILDERS, digits, images
+from models.weights import DEFAULT_DIR, load_model, read_manifest
+from training import common
+from training.gan import GAN
+from training.metrics import frechet_distance
+
+MODULE = "training.digits"
+TITLES = {"gan": "GAN (MLP)", "cgan": "Conditional GAN (MLP)", "dcgan": "DCGAN", "cdcgan": "Conditional DCGAN"}
+# (generator args, discriminator args) per preset; the generator's args go into the manifest.
+PRESETS = {
+    "small": {"gan": ({"num_feat": 256}, {"num_feat": 512}), "cgan": ({"num_feat": 256}, {"num_feat": 512}),
+              "dcgan": ({"num_feat": 32}, {"num_feat": 32}), "cdcgan": ({"num_feat": 32}, {"num_feat": 32})},
+    "full": {"gan": ({"num_feat": 256}, {"num_feat": 1024}), "cgan": ({"num_feat": 256}, {"num_feat": 1024}),
+             "dcgan": ({"num_feat": 64}, {"num_feat": 64}), "cdcgan": ({"num_feat": 64}, {"num_feat": 64})},
+}
+JUDGE = "digit_judge"
+JUDGE_ARGS = {"num_feat": 32, "feature_dim": 128}
+EVAL_SAMPLES = 10_000
+
+
+def load_mnist(path=None):
+    """((x_train, y_train), (x_test, y_test)) as uint8 arrays, from an ``mnist.npz`` or keras.datasets."""
+    if path is None:
+        return keras.datasets.mnist.load_data()
+    with np.load(path) as d:
+        return (d["x_train"], d["y_train"]), (d["x_test"], d["y_test"])
+
+
+def dataset_name(path):
+    return f"MNIST train, 60,000 digits ({Path(path).name if path else 'keras.datasets.mnist'})"
+
+
+def to_model_range(x):
+    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [-1, 1]."""
+    return (np.asarray(x, np.float32)[..., None] / 127.5) - 1.0
+
+
+def make_dataset(x, y, batch_size, seed):
+    """Endless shuffled batches of (image in [-1, 1], label)."""
+    ds = tf.data.Dataset.from_tensor_slices((to_model_range(x), y.astype("int32")))
+    return ds.shuffle(len(x), seed=seed).repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+# ---------------------------------------------------------------------------------------------- train
+
+def train(args):
+    name = args.name or args.variant
+    gen_builder, disc_builder, conditional = digits.VARIANTS[args.variant]
+    g_extra, d_extra = PRESETS[args.preset][args.variant]
+    g_args = {"latent_dim": 100, "conditional": conditional, **g_extra}
+    d_args = {"conditional": conditional, **d_extra}
+    out = args.out or Path("runs") / name
+    (x, y), _ = load_mnist(args.data)
+    if args.limit:
+        x, y = x[:args.limit], y[:args.limit]
+
+    strategy = common.setup(args)
+    with strategy.scope():
+        generator = BUILDERS[gen_builder](**g_args)
+        discriminator = BUILDERS[disc_builder](**d_args)
+        gan = GAN(generator, discriminator, latent_dim=100, conditional=conditional, seed=args.seed)
+        gan.compile(common.make_optimizer(args), common.make_optimizer(args), jit_compile=args.jit)
+        gan.g_optimizer.build(generator.trainable_variables)
+        gan.d_optimizer.build(discriminator.trainable_variables)
+    config = {"variant": args.variant, "preset": args.preset, "generator": [gen_builder, g_args],
+              "discriminator": [disc_builder, d_args], "args": vars(args), "command": args.command_line}
+    run = common.Run(out, config, gan.g_optimizer, generator=generator, discriminator=discriminator,
+                     g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer)
+    fixed = digits.sample_inputs(100, 100, conditional, seed=1234)  # 10x10; conditional: one digit per column
+
+    def sample_grid():
+        out_imgs = images.to_uint8(generator(fixed, training=False))
+        return images.upscale_nearest(images.make_grid(out_imgs, ncol=10), 2)
+
+    print(f"{name}: G {generator.count_params():,} params, D {discriminator.count_params():,} params, "
+          f"{len(x):,} images, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
+    common.fit(gan, make_dataset(x, y, args.batch_size, args.seed), run, args, sample_grid)
+
+    if args.export and common.is_chief():
+        common.export(generator, name, gen_builder, g_args, args.weights_dir, task="digits",
+                      title=TITLES[args.variant], dataset=dataset_name(args.data), steps=run.step,
+                      batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
+                      command=config["command"], discriminator={"builder": disc_builder, "args": d_args,
+                                                                "params": int(discriminator.count_params())})
+        if JUDGE in read_manifest(args.weights_dir):
+            evaluate(name, args.data, args.weights_dir)
+        else:
+            print(f"no {JUDGE} in {args.weights_dir}: train it (`python -m {MODULE} judge --export`) and run "
+                  f"`python -m {MODULE} eval --variant {name}` to measure this model", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------- judge
+
+def train_judge(args):
+    (x, y), (xt, yt) = load_mnist(args.data)
+    keras.utils.set_random_seed(args.seed)
+    judge = digits.digit_judge(**JUDGE_ARGS)
+    trainer = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.RandomTranslation(0.08, 0.08, fill_mode="constant", fill_value=-1.0,
+                                                                 seed=args.seed),
+                                keras.Model(judge.input, judge.outputs[0])])
+    steps = args.epochs * (len(x) // args.batch_size)
+    trainer.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, steps)),
+                    "sparse_categorical_crossentropy", metrics=["accuracy"])
+    t0 = time.time()
+    trainer.fit(to_model_range(x), y, batch_size=args.batch_size, epochs=args.epochs, verbose=2,
+                validation_data=(to_model_range(xt), yt))
+    probs, _ = judge.predict(to_model_range(xt), batch_size=1000, verbose=0)
+    accuracy = float((probs.argmax(1) == yt).mean())
+    print(f"judge test accuracy {accuracy:.4f}", flush=True)
+    if args.export:
+        metrics = {"test_accuracy": round(accuracy, 4), **real_reference(judge, x, xt, yt)}
+        common.export(judge, JUDGE, "digit_judge", JUDGE_ARGS, args.weights_dir, task="classifier",
+                      title="Digit judge (CNN classifier used to score the generators)",
+                      dataset=dataset_name(args.data), steps=steps, batch_size=args.batch_size,
+                      train_time_s=round(time.time() - t0), command=args.command_line, metrics=metrics)
+
+
+def real_reference(judge, x, xt, yt):
+    """What the metrics say of real MNIST: the floor the generators are compared with."""
+    probs, feats = judge.predict(to_model_range(xt), batch_size=1000, verbose=0)
+    _, train_feats = judge.predict(to_model_range(x[:EVAL_SAMPLES]), batch_size=1000, verbose=0)
+    return {"real_test_confident": round(float((probs.max(1) >= 0.9).mean()), 4),
+            "real_test_histogram": (np.bincount(yt, minlength=10) / len(yt)).round(4).tolist(),
+            "frechet_real_test_vs_train": round(frechet_distance(feats, train_feats), 3)}
+
+
+# ---------------------------------------------------------------------------------------------- eval
+
+def evaluate(name, data=None, weights_dir=DEFAULT_DIR, n=EVAL_SAMPLES, seed=2024):
+    """Score ``name`` with the judge on ``n`` samples and write the metrics into its manifest entry."""
+    entry = read_manifest(weights_dir)[name]
+    judge, generator = load_model(JUDGE, weights_dir), load_model(name, weights_dir)
+    conditional = entry["args"].get("conditional", False)
+    inputs = digits.sample_inputs(n, entry["args"]["latent_dim"], conditional, seed=seed)  # labels 0..9 cycling
+    samples = images.to_uint8(generator.predict(inputs, batch_size=1000, verbose=0))
+    probs, feats = judge.predict(to_model_range(samples), batch_size=1000, verbose=0)
+    pred = probs.argmax(1)
+    (x, _), _ = load_mnist(data)
+    _, real_feats = judge.predict(to_model_range(x[:n]), batch_size=1000, verbose=0)
+    metrics = {
+        "samples": n,
+        "confident": round(float((probs.max(1) >= 0.9).mean()), 4),
+        "class_histogram": (np.bincount(pred, minlength=10) / n).round(4).tolist(),
+        "frechet": round(frechet_distance(feats, real_feats), 3),
+        "frechet_floor": read_manifest(weights_dir)[JUDGE]["metrics"]["frechet_real_test_vs_train"],
+    }
+    if conditional:
+        wanted = np.arange(n) % 10
+        metrics["recognised"] = round(float((pred == wanted).mean()), 4)
+        metrics["recognised_per_digit"] = [round(float((pred[wanted == d] == d).mean()), 4) for d in range(10)]
+    entry["metrics"] = metrics
+    entry["eval"] = {"judge": JUDGE, "samples": n, "seed": seed,
+                     "command": f"python -m {MODULE} eval --variant {name}" + (f" --data {data}" if data else "")}
+    common.write_manifest_entry(weights_dir, name, entry)
+    print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in metrics.items() if not isinstance(v, list)), flush=True)
+    return metrics
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+def main(argv=None):
+    typed = list(sys.argv[1:] if argv is None else argv)
+    argv = ["train"] + typed if not typed or typed[0].startswith("-") else typed
+    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a digit GAN (the default command)")
+    p.add_argument("--variant", choices=sorted(digits.VARIANTS), required=True)
+    p.add_argument("--name", help="model name in the manifest (default: the variant)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="small",
+                   help="small: ships, sized for a 2-core CPU; full: wider nets for a GPU")
+    p.add_argument("--data", help="path to mnist.npz (default: keras.datasets.mnist)")
+    p.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
+    common.add_common_args(p, steps=12_000, batch_size=64, ckpt_every=500)
+
+    p = sub.add_parser("judge", help="train the digit classifier that scores the generators")
+    p.add_argument("--data", help="path to mnist.npz (default: keras.datasets.mnist)")
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--export", action="store_true")
+    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
+
+    p = sub.add_parser("eval", help="score a shipped generator with the judge; writes its manifest metrics")
+    p.add_argument("--variant", required=True, help="model name in the manifest")
+    p.add_argument("--data", help="path to mnist.npz (default: keras.datasets.mnist)")
+    p.add_argument("--samples", type=int, default=EVAL_SAMPLES)
+    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
+
+    args = parser.parse_args(argv)
+    args.command_line = common.command_line(MODULE, typed)
+    if args.command == "train":
+        train(args)
+    elif args.command == "judge":
+        train_judge(args)
+    else:
+        evaluate(args.variant, args.data, args.weights_dir, args.samples)
+
+
+if __name__ == "__main__":
+    main()

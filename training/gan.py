@@ -1,0 +1,87 @@
+"""A GAN as a ``keras.Model`` with its own ``compile`` and ``train_step`` (after the keras-io GAN examples).
+
+Works unconditional or conditional (class labels fed to both nets), under any ``tf.distribute`` strategy
+(Keras loss objects divide by the replica count and the optimizer all-reduces gradients) and with mixed
+precision (``optimizer.scale_loss`` before the gradients; a ``LossScaleOptimizer`` unscales them).
+"""
+
+import keras
+import tensorflow as tf
+
+
+class GAN(keras.Model):
+    """Non-saturating GAN (Goodfellow et al., 2014) with one-sided label smoothing.
+
+    Args:
+        generator: maps noise (or ``[noise, label]``) to images.
+        discriminator: maps images (or ``[image, label]``) to one logit.
+        latent_dim: size of the noise vector.
+        conditional: feed class labels to both nets.
+        num_classes: number of classes (conditional only).
+        real_label: target for real images in the discriminator loss (0.9 = one-sided smoothing).
+        seed: seed of the noise generator used in training.
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, conditional=False, num_classes=10,
+                 real_label=0.9, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.conditional = conditional
+        self.num_classes = num_classes
+        self.real_label = real_label
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")  # mean D(x) on real images
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")  # mean D(G(z)) on generated images
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @property
+    def metrics(self):
+        return [self.g_loss_tracker, self.d_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+    def _nets_inputs(self, images, labels, noise):
+        if self.conditional:
+            return [noise, labels], (lambda x: [x, labels])
+        return noise, (lambda x: x)
+
+    def train_step(self, data):
+        images, labels = data
+        batch = tf.shape(images)[0]
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        g_in, d_in = self._nets_inputs(images, labels, noise)
+
+        # Discriminator: real -> real_label, fake -> 0.
+        fake = self.generator(g_in, training=True)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(d_in(images), training=True)
+            fake_logits = self.discriminator(d_in(fake), training=True)
+            d_loss = (self.bce(tf.fill(tf.shape(real_logits), self.real_label), real_logits)
+                      + self.bce(tf.zeros_like(fake_logits), fake_logits))
+            scaled = self.d_optimizer.scale_loss(d_loss)
+        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+
+        # Generator: make D call its images real (non-saturating loss).
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        g_in, _ = self._nets_inputs(images, labels, noise)
+        with tf.GradientTape() as tape:
+            fake_logits = self.discriminator(d_in(self.generator(g_in, training=True)), training=True)
+            g_loss = self.bce(tf.ones_like(fake_logits), fake_logits)
+            scaled = self.g_optimizer.scale_loss(g_loss)
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync  # losses came divided by it
+        self.g_loss_tracker.update_state(g_loss * replicas)
+        self.d_loss_tracker.update_state(d_loss * replicas)
+        self.d_real_tracker.update_state(tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, "float32"))))
+        self.d_fake_tracker.update_state(tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, "float32"))))
+        return {m.name: m.result() for m in self.metrics}
