@@ -12,8 +12,11 @@ PYTEST_ARGS ?=
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 test: setup-dev browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/ruff check .
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev

@@ -4,7 +4,7 @@
 weights are only ever loaded into models built here.
 """
 
-from models import digits
+from models import digits, sr
 
 BUILDERS = {
     "mlp_generator": digits.mlp_generator,
@@ -12,4 +12,6 @@ BUILDERS = {
     "dcgan_generator": digits.dcgan_generator,
     "dcgan_discriminator": digits.dcgan_discriminator,
     "digit_judge": digits.digit_judge,
+    "sr_generator": sr.sr_generator,
+    "sr_discriminator": sr.sr_discriminator,
 }

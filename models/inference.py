@@ -56,7 +56,9 @@ def _predict(model, batch):
     # A traced call per model, with a dynamic batch size, is ~10x faster than eager for small batches.
     fn = getattr(model, "_gan_studio_predict", None)
     if fn is None:
-        fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        @tf.function(reduce_retracing=True, autograph=False)
+        def fn(x):
+            return model(x, training=False)
         model._gan_studio_predict = fn
     return fn(batch).numpy()
 

@@ -48,13 +48,13 @@ with controls:
     mode = st.radio("Show", modes, horizontal=True, key="mode")
     digit, n = None, 1
     if mode == "Grid":
-        n = st.slider("How many digits", 1, 100, 64, key="n")
+        n = st.slider("How many digits", 1, 100, 60, key="n")
     if conditional and mode != "All digits, one row each":
         choice = st.selectbox("Digit", ["any (0 to 9 in turn)"] + list(range(10)), key="digit",
                               index=0 if mode == "Grid" else 8)
         digit = None if isinstance(choice, str) else int(choice)
     per_digit = st.slider("Per digit", 1, 10, 8, key="per_digit") if mode.startswith("All") else 0
-    seed_col, button_col = st.columns([2, 1], vertical_alignment="bottom")
+    seed_col, button_col = st.columns([1, 1], vertical_alignment="bottom")
     seed = seed_col.number_input("Seed", 0, 99_999, step=1, key="seed")
     button_col.button("New seed", on_click=new_seed, icon=":material/casino:")
 

@@ -2,21 +2,16 @@
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from benchmarks import live  # noqa: E402
 from models import weights  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = live.ROOT
 SHIPPED = ROOT / "weights"
 SCREENSHOTS = ROOT / "screenshots"  # browser-test artefacts (git-ignored)
 
@@ -53,50 +48,25 @@ def tiny_mnist(path, n=96, seed=0):
     return path
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def streamlit_server():
     """A real `streamlit run app.py` on a free loopback port, serving the shipped weights."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != weights.WEIGHTS_ENV}
     SCREENSHOTS.mkdir(exist_ok=True)
-    log = open(SCREENSHOTS / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not become healthy in 60 s; see screenshots/streamlit.log")
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    env = {k: v for k, v in os.environ.items() if k != weights.WEIGHTS_ENV}
+    with live.streamlit_app(SCREENSHOTS / "streamlit.log", env) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")
 def browser():
     """Debian's chromium driven by Playwright (it cannot download its own browsers here)."""
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.fail("Debian's chromium is not installed: run `make browser` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
+    try:
+        chromium = live.chromium_path()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        b = p.chromium.launch(executable_path=chromium, args=live.CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -23,7 +23,7 @@ def test_digits_page_in_a_real_browser(streamlit_server, browser):
     page.wait_for_function("src => document.querySelector('[data-testid=\"stImage\"] img').src !== src",
                            arg=before, timeout=30_000)
     width = grid.evaluate("img => img.naturalWidth")
-    assert width > 500  # a 64-digit grid enlarged 3x
+    assert width > 500  # a 60-digit grid enlarged 3x
     page.screenshot(path=str(SCREENSHOTS / "digits.png"), full_page=True)
     assert not page.locator('[data-testid="stException"]').count()
     assert not errors

@@ -9,6 +9,7 @@ B = 3
 noise = np.random.default_rng(0).standard_normal((B, 16)).astype("float32")
 labels = np.array([0, 5, 9], "int32")
 image = np.zeros((B, 28, 28, 1), "float32")
+lr_image = np.random.default_rng(1).random((2, 11, 9, 3)).astype("float32")  # odd sizes on purpose
 
 CASES = {
     "mlp_generator": [({"latent_dim": 16, "num_feat": 8}, noise, (B, 28, 28, 1)),
@@ -19,6 +20,11 @@ CASES = {
                         ({"latent_dim": 16, "num_feat": 4, "conditional": True}, [noise, labels], (B, 28, 28, 1))],
     "dcgan_discriminator": [({"num_feat": 4}, image, (B, 1)),
                             ({"num_feat": 4, "conditional": True}, [image, labels], (B, 1))],
+    "sr_generator": [({"num_feat": 8, "num_block": 2}, lr_image, (2, 44, 36, 3)),
+                     ({"num_feat": 8, "num_block": 1, "upsampler": "progressive", "batch_norm": True}, lr_image,
+                      (2, 44, 36, 3)),
+                     ({"num_feat": 8, "num_block": 1, "upscale": 2, "bicubic_skip": False}, lr_image, (2, 22, 18, 3))],
+    "sr_discriminator": [({"num_feat": 4, "num_stage": 2}, np.zeros((2, 32, 40, 3), "float32"), (2, 1))],
 }
 
 
@@ -32,7 +38,7 @@ def test_builder_shapes(builder, kwargs, inputs, shape):
     model = BUILDERS[builder](**kwargs)
     out = np.asarray(model(inputs, training=False))
     assert out.shape == shape
-    if builder.endswith("generator"):
+    if builder in ("mlp_generator", "dcgan_generator"):
         assert out.min() >= -1.0 and out.max() <= 1.0  # tanh range
 
 
@@ -56,3 +62,11 @@ def test_sample_inputs_extend_and_cycle_labels():
     np.testing.assert_array_equal(small[0], big[0][:5])  # a bigger grid extends a smaller one
     assert big[1].tolist() == [i % 10 for i in range(20)]
     assert digits.sample_inputs(4, 16, conditional=True, digit=7)[1].tolist() == [7] * 4
+
+
+def test_untrained_sr_generator_with_bicubic_skip_is_exactly_bicubic():
+    from models import sr
+    g = BUILDERS["sr_generator"](num_feat=8, num_block=1)
+    lr = (lr_image[0] * 255).round().astype("uint8")
+    out = np.clip(np.rint(np.asarray(g(lr[None].astype("float32") / 255, training=False))[0] * 255), 0, 255)
+    assert np.abs(out.astype(int) - sr.bicubic_upscale(lr).astype(int)).max() <= 1

@@ -12,12 +12,14 @@ A run directory looks like::
       progress.gif         all sample grids, animated
 """
 
+import argparse
 import csv
 import datetime
 import json
 import os
 import platform
 import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -86,6 +88,22 @@ def command_line(module, argv):
     return shlex.join(["python", "-m", module] + list(argv))
 
 
+def cli(module, doc):
+    """A training CLI's parser and its subcommands (``train`` is the default one, see ``parse``)."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    return parser, parser.add_subparsers(dest="command", required=True)
+
+
+def parse(parser, module, argv=None):
+    """Parse ``argv`` (default ``sys.argv``), ``train`` when no command is named; the command as typed is
+    kept in ``args.command_line`` for the manifest."""
+    typed = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(["train"] + typed if not typed or typed[0].startswith("-") else typed)
+    args.command_line = command_line(module, typed)
+    return args
+
+
 class Run:
     """A run directory with a resumable checkpoint of ``objects`` (nets, optimizers) and its step counter.
 
@@ -126,12 +144,14 @@ class Run:
 class RunCallback(keras.callbacks.Callback):
     """Logs scalars, saves a checkpoint and a fixed-seed sample grid every chunk, and a progress GIF at the end.
 
-    ``sample_fn()`` returns a uint8 grid of the current model's samples.
+    ``sample_fn()`` returns a uint8 grid of the current model's samples; the optional ``eval_fn()`` returns a
+    dict of validation metrics, logged beside the losses and appended to ``eval.csv``.
     """
 
-    def __init__(self, run, sample_fn, log_every, total_steps):
+    def __init__(self, run, sample_fn, log_every, total_steps, eval_fn=None):
         super().__init__()
         self.run, self.sample_fn, self.log_every, self.total_steps = run, sample_fn, log_every, total_steps
+        self.eval_fn = eval_fn
         self.writer = tf.summary.create_file_writer(str(run.out / "logs")) if run.chief else None
         self.csv_path = run.out / "log.csv"
         self.t_last = None
@@ -151,12 +171,15 @@ class RunCallback(keras.callbacks.Callback):
         with self.writer.as_default(step=step):
             for k, v in logs.items():
                 tf.summary.scalar(k, v)
-        new = not self.csv_path.exists()
-        with open(self.csv_path, "a", newline="") as f:
+        self._append_csv(self.csv_path, step, logs)
+
+    def _append_csv(self, path, step, values):
+        new = not path.exists()
+        with open(path, "a", newline="") as f:
             w = csv.writer(f)
             if new:
-                w.writerow(["step", "seconds"] + list(logs))
-            w.writerow([step, round(float(self.run.train_seconds.numpy()), 1)] + [f"{v:.5g}" for v in logs.values()])
+                w.writerow(["step", "seconds"] + list(values))
+            w.writerow([step, round(float(self.run.train_seconds.numpy()), 1)] + [f"{v:.5g}" for v in values.values()])
 
     def on_epoch_end(self, epoch, logs=None):
         step = self.run.step
@@ -168,7 +191,15 @@ class RunCallback(keras.callbacks.Callback):
         with self.writer.as_default(step=step):
             tf.summary.image("samples", grid[None, ..., None] if grid.ndim == 2 else grid[None])
         self.writer.flush()
-        pretty = " ".join(f"{k}={float(v):.3f}" for k, v in (logs or {}).items())
+        logs = dict(logs or {})
+        if self.eval_fn:
+            scores = self.eval_fn()
+            with self.writer.as_default(step=step):
+                for k, v in scores.items():
+                    tf.summary.scalar(k, v)
+            self._append_csv(self.run.out / "eval.csv", step, scores)
+            logs.update(scores)
+        pretty = " ".join(f"{k}={float(v):.3f}" for k, v in logs.items())
         secs = float(self.run.train_seconds.numpy())
         print(f"step {step}/{self.total_steps} {pretty} ({secs / max(step, 1) * 1000:.0f} ms/step, "
               f"{secs / 60:.1f} min)", flush=True)
@@ -190,7 +221,7 @@ def write_progress_gif(out, max_frames=60):
     return target
 
 
-def fit(model, dataset, run, args, sample_fn):
+def fit(model, dataset, run, args, sample_fn, eval_fn=None):
     """Train ``model`` on an endless ``dataset`` up to ``args.steps``, resuming where the run stopped."""
     start = run.restore(args.fresh)
     chunks = -(-args.steps // args.ckpt_every)
@@ -198,7 +229,7 @@ def fit(model, dataset, run, args, sample_fn):
         print(f"already at step {start} >= --steps {args.steps}; nothing to train", flush=True)
         return
     model.fit(dataset, epochs=chunks, steps_per_epoch=args.ckpt_every, initial_epoch=start // args.ckpt_every,
-              callbacks=[RunCallback(run, sample_fn, args.log_every, args.steps)], shuffle=False, verbose=0)
+              callbacks=[RunCallback(run, sample_fn, args.log_every, args.steps, eval_fn)], shuffle=False, verbose=0)
 
 
 def hardware():

@@ -8,8 +8,6 @@ Without ``--data`` MNIST comes from ``keras.datasets.mnist`` (downloaded once). 
 larger configuration a GPU user would train; the default ``small`` is what ships, sized for a 2-core CPU.
 """
 
-import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -178,11 +176,7 @@ def evaluate(name, data=None, weights_dir=DEFAULT_DIR, n=EVAL_SAMPLES, seed=2024
 # ---------------------------------------------------------------------------------------------- CLI
 
 def main(argv=None):
-    typed = list(sys.argv[1:] if argv is None else argv)
-    argv = ["train"] + typed if not typed or typed[0].startswith("-") else typed
-    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser, sub = common.cli(MODULE, __doc__)
 
     p = sub.add_parser("train", help="train a digit GAN (the default command)")
     p.add_argument("--variant", choices=sorted(digits.VARIANTS), required=True)
@@ -207,8 +201,7 @@ def main(argv=None):
     p.add_argument("--samples", type=int, default=EVAL_SAMPLES)
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
 
-    args = parser.parse_args(argv)
-    args.command_line = common.command_line(MODULE, typed)
+    args = common.parse(parser, MODULE, argv)
     if args.command == "train":
         train(args)
     elif args.command == "judge":

@@ -1,0 +1,75 @@
+"""ImageNet-pretrained feature extractors for perceptual losses and Frechet distances.
+
+SqueezeNet 1.1 (Iandola et al., 2016) is rebuilt here in Keras 3 and its weights are copied array by array
+from the Keras 1/2-era HDF5 file in ``../shared/data/perceptual`` (layer ``fire2/squeeze1x1`` becomes
+``fire2_squeeze1x1``: Keras 3 names may not contain ``/``). VGG19 (the SRGAN paper's choice) comes from
+``keras.applications`` where its weights can be downloaded.
+"""
+
+from pathlib import Path
+
+import h5py
+import keras
+import numpy as np
+from keras import layers
+
+SQUEEZENET = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "perceptual" / \
+    "squeezenet_v1.1_notop_tf.h5"
+IMAGENET_BGR_MEAN = np.array([103.939, 116.779, 123.68], np.float32)
+# fire module -> (squeeze channels, expand channels); pools after conv1, fire3 and fire5
+FIRES = {"fire2": (16, 64), "fire3": (16, 64), "fire4": (32, 128), "fire5": (32, 128),
+         "fire6": (48, 192), "fire7": (48, 192), "fire8": (64, 256), "fire9": (64, 256)}
+
+
+def _fire(x, name, squeeze, expand):
+    s = layers.Conv2D(squeeze, 1, activation="relu", name=f"{name}_squeeze1x1")(x)
+    e1 = layers.Conv2D(expand, 1, activation="relu", name=f"{name}_expand1x1")(s)
+    e3 = layers.Conv2D(expand, 3, padding="same", activation="relu", name=f"{name}_expand3x3")(s)
+    return layers.Concatenate(name=f"{name}_concat")([e1, e3])  # (h, w, 2 * expand)
+
+
+def squeezenet(outputs=("fire3", "fire5"), weights=SQUEEZENET):
+    """SqueezeNet 1.1 feature maps at ``outputs`` for RGB input in [0, 1] (Caffe preprocessing inside)."""
+    rgb = keras.Input((None, None, 3), name="rgb")
+    x = layers.Lambda(lambda t: t[..., ::-1] * 255.0 - IMAGENET_BGR_MEAN, name="caffe_preprocess")(rgb)
+    x = layers.Conv2D(64, 3, strides=2, activation="relu", name="conv1")(x)  # (h/2, w/2, 64)
+    x = layers.MaxPooling2D(3, 2, name="pool1")(x)  # 1/4
+    taps = {}
+    for name, (sq, ex) in FIRES.items():
+        x = _fire(x, name, sq, ex)
+        taps[name] = x
+        if name in ("fire3", "fire5"):
+            x = layers.MaxPooling2D(3, 2, name=f"pool{name[-1]}")(x)  # 1/8, then 1/16
+        if name == max(outputs, key=list(FIRES).index):
+            break
+    model = keras.Model(rgb, [taps[o] for o in outputs], name="squeezenet_features")
+    if weights:
+        load_keras2_h5(model, weights)
+    model.trainable = False
+    return model
+
+
+def load_keras2_h5(model, path):
+    """Copy kernel and bias arrays from a Keras 1/2 HDF5 weights file into same-named layers of ``model``."""
+    with h5py.File(path, "r") as f:
+        for raw in f.attrs["layer_names"]:
+            h5_name = raw.decode() if isinstance(raw, bytes) else raw
+            group = f[h5_name]
+            names = [n.decode() if isinstance(n, bytes) else n for n in group.attrs["weight_names"]]
+            if not names:
+                continue
+            try:
+                layer = model.get_layer(h5_name.replace("/", "_"))
+            except ValueError:
+                continue  # deeper than the outputs we asked for
+            layer.set_weights([np.asarray(group[n]) for n in names])
+
+
+def vgg19(output="block5_conv4"):
+    """VGG19 features (SRGAN's "VGG54") for RGB input in [0, 1]; downloads ImageNet weights once."""
+    base = keras.applications.VGG19(include_top=False, weights="imagenet")
+    rgb = keras.Input((None, None, 3))
+    x = keras.applications.vgg19.preprocess_input(rgb * 255.0)
+    model = keras.Model(rgb, keras.Model(base.input, base.get_layer(output).output)(x), name="vgg19_features")
+    model.trainable = False
+    return model

@@ -1,0 +1,323 @@
+"""Train and evaluate the x4 super-resolution models: SRResNet (PSNR-oriented), then SRGAN on top of it.
+
+    # stage 1: PSNR pre-training (L1), exported as `srresnet`
+    python -m training.sr --stage pretrain --name srresnet --data ../shared/data/sr/train \\
+        --val ../shared/data/sr/val --export
+    # stage 2: SRGAN fine-tuning from the exported srresnet (perceptual + adversarial), exported as `srgan`
+    python -m training.sr --stage gan --init srresnet --name srgan --data ../shared/data/sr/train \\
+        --val ../shared/data/sr/val --export
+    # the standard protocol on any folder of HR images (Set5, Set14, BSD100, Urban100, ...)
+    python -m training.sr eval --model srresnet --data path/to/Set14
+
+LR images are made from HR crops by antialiased bicubic x4, rounded to 8 bits. ``--preset full`` is the
+SRResNet of the paper (16 blocks x 64 channels, batch norm, progressive sub-pixel upsampling) for a GPU.
+"""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from models import BUILDERS, images, sr
+from models.weights import DEFAULT_DIR, load_model, read_manifest
+from training import common
+from training.metrics import psnr_y, ssim_y
+
+MODULE = "training.sr"
+PRESETS = {
+    "small": {"num_feat": 48, "num_block": 8, "upscale": 4, "upsampler": "direct", "bicubic_skip": True},
+    "full": {"num_feat": 64, "num_block": 16, "upscale": 4, "upsampler": "progressive", "bicubic_skip": True,
+             "batch_norm": True},
+}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+def list_images(folder):
+    paths = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise SystemExit(f"no images found in {folder}")
+    return paths
+
+
+def load_rgb(path):
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def patch_batches(photos, hr_size, batch_size, seed):
+    """Endless batches of random HR crops (uint8), randomly flipped and rotated by multiples of 90 degrees."""
+    rng = np.random.default_rng(seed)
+    usable = [p for p in photos if min(p.shape[:2]) >= hr_size]
+    while True:
+        batch = np.empty((batch_size, hr_size, hr_size, 3), np.uint8)
+        for i in range(batch_size):
+            p = usable[rng.integers(len(usable))]
+            y, x = rng.integers(p.shape[0] - hr_size + 1), rng.integers(p.shape[1] - hr_size + 1)
+            crop = p[y:y + hr_size, x:x + hr_size]
+            if rng.random() < 0.5:
+                crop = crop[:, ::-1]
+            batch[i] = np.rot90(crop, rng.integers(4))
+        yield batch
+
+
+def make_dataset(photos, hr_size, batch_size, seed, scale=4):
+    """(LR, HR) float batches in [0, 1]; LR by antialiased bicubic, rounded to 8 bits like a real image."""
+    ds = tf.data.Dataset.from_generator(lambda: patch_batches(photos, hr_size, batch_size, seed),
+                                        output_signature=tf.TensorSpec((batch_size, hr_size, hr_size, 3), tf.uint8))
+
+    def degrade(hr):
+        hr = tf.cast(hr, tf.float32)
+        lr = tf.image.resize(hr, (hr_size // scale, hr_size // scale), method="bicubic", antialias=True)
+        return tf.clip_by_value(tf.round(lr), 0, 255) / 255.0, hr / 255.0
+
+    return ds.map(degrade, num_parallel_calls=2).prefetch(4)
+
+
+# ---------------------------------------------------------------------------------------------- model
+
+class SRGAN(keras.Model):
+    """SR training: ``gan=False`` is PSNR pre-training (L1 only); ``gan=True`` adds a perceptual loss on
+    pretrained features and the SRGAN adversarial loss.
+
+    Args:
+        generator: LR -> SR model.
+        discriminator: HR -> logit (gan only).
+        features: frozen feature extractor returning a list of maps (gan only).
+        w_pixel, w_perceptual, w_adversarial: loss weights.
+    """
+
+    def __init__(self, generator, discriminator=None, features=None, gan=False, w_pixel=1.0, w_perceptual=1.0,
+                 w_adversarial=5e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.discriminator, self.features, self.gan = generator, discriminator, features, gan
+        self.w_pixel, self.w_perceptual, self.w_adversarial = w_pixel, w_perceptual, w_adversarial
+        names = ["g_loss", "pixel"] + (["perceptual", "adversarial", "d_loss", "d_real", "d_fake"] if gan else [])
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
+
+    def compile(self, g_optimizer, d_optimizer=None, **kwargs):
+        super().compile(**kwargs)
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        self.l1 = keras.losses.MeanAbsoluteError()
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def generator_losses(self, lr, hr):
+        """Total generator loss and its parts: pixel L1, perceptual, adversarial."""
+        sr_img = self.generator(lr, training=True)
+        pixel = self.l1(hr, sr_img)
+        if not self.gan:
+            return pixel * self.w_pixel, {"pixel": pixel}
+        perceptual = tf.add_n([self.l1(a, b) for a, b in zip(self.features(hr), self.features(sr_img))])
+        fake_logits = self.discriminator(sr_img, training=True)
+        adversarial = self.bce(tf.ones_like(fake_logits), fake_logits)
+        total = self.w_pixel * pixel + self.w_perceptual * perceptual + self.w_adversarial * adversarial
+        return total, {"pixel": pixel, "perceptual": perceptual, "adversarial": adversarial}
+
+    def train_step(self, data):
+        lr, hr = data
+        logs = {}
+        if self.gan:
+            sr_img = self.generator(lr, training=False)
+            with tf.GradientTape() as tape:
+                real_logits = self.discriminator(hr, training=True)
+                fake_logits = self.discriminator(sr_img, training=True)
+                d_loss = (self.bce(tf.ones_like(real_logits), real_logits)
+                          + self.bce(tf.zeros_like(fake_logits), fake_logits))
+                scaled = self.d_optimizer.scale_loss(d_loss)
+            grads = tape.gradient(scaled, self.discriminator.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+            logs.update(d_loss=d_loss, d_real=tf.reduce_mean(tf.sigmoid(real_logits)),
+                        d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)))
+        with tf.GradientTape() as tape:
+            g_loss, parts = self.generator_losses(lr, hr)
+            scaled = self.g_optimizer.scale_loss(g_loss)
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        logs.update(g_loss=g_loss, **parts)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        for k, v in logs.items():
+            self.trackers[k].update_state(v * (1 if k.startswith("d_") and k != "d_loss" else replicas))
+        return {m.name: m.result() for m in self.metrics}
+
+
+# ---------------------------------------------------------------------------------------------- evaluation
+
+def evaluate_pairs(upscale_fn, hr_images, scale=4, features=None):
+    """The standard protocol over HR uint8 images: per image, Y-PSNR/SSIM of the model and of bicubic.
+
+    ``upscale_fn(lr_uint8) -> sr_uint8``. With ``features`` (a feature extractor), also the mean L1 feature
+    distance to HR ("perceptual distance", lower is closer to the real photo).
+    """
+    rows = []
+    for hr in hr_images:
+        lr, hr = sr.downscale(hr, scale)
+        out, bic = upscale_fn(lr), sr.bicubic_upscale(lr, scale)
+        row = {"psnr": psnr_y(out, hr, scale), "ssim": ssim_y(out, hr, scale),
+               "bicubic_psnr": psnr_y(bic, hr, scale), "bicubic_ssim": ssim_y(bic, hr, scale)}
+        if features is not None:
+            f_hr, f_out, f_bic = (features(x[None].astype("float32") / 255.0) for x in (hr, out, bic))
+            row["perceptual"] = float(np.mean([np.abs(a - b).mean() for a, b in zip(f_hr, f_out)]))
+            row["bicubic_perceptual"] = float(np.mean([np.abs(a - b).mean() for a, b in zip(f_hr, f_bic)]))
+        rows.append(row)
+    return rows
+
+
+def summarise(rows):
+    out = {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}
+    out["images"] = len(rows)
+    out["gain_db"] = round(out["psnr"] - out["bicubic_psnr"], 3)
+    out["worst_gain_db"] = round(min(r["psnr"] - r["bicubic_psnr"] for r in rows), 3)
+    out["images_above_bicubic"] = sum(r["psnr"] > r["bicubic_psnr"] for r in rows)
+    return out
+
+
+def generator_upscale_fn(generator):
+    @tf.function(reduce_retracing=True, autograph=False)
+    def run(x):
+        return generator(x, training=False)
+
+    def fn(lr):
+        out = run(lr[None].astype("float32") / 255.0)[0].numpy()
+        return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+    return fn
+
+
+# ---------------------------------------------------------------------------------------------- train
+
+def train(args):
+    g_args = dict(PRESETS[args.preset])
+    out = args.out or Path("runs") / args.name
+    photos = [load_rgb(p) for p in list_images(args.data)]
+    val = [load_rgb(p) for p in list_images(args.val)][:args.val_images] if args.val else []
+    strategy = common.setup(args)
+    gan = args.stage == "gan"
+    with strategy.scope():
+        generator = BUILDERS["sr_generator"](**g_args)
+        if args.init:
+            generator.set_weights(load_model(args.init, args.weights_dir).get_weights())
+            print(f"generator initialised from {args.init}", flush=True)
+        d_args = {"num_feat": args.d_feat}
+        discriminator = BUILDERS["sr_discriminator"](**d_args) if gan else None
+        features = None
+        if gan:
+            from training import perceptual  # noqa: PLC0415
+            features = perceptual.vgg19() if args.perceptual == "vgg19" else \
+                perceptual.squeezenet(weights=args.perceptual_weights)
+        model = SRGAN(generator, discriminator, features, gan=gan, w_perceptual=args.w_perceptual,
+                      w_adversarial=args.w_adversarial)
+        schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.05)
+        g_opt = keras.optimizers.Adam(schedule, beta_1=0.9)
+        g_opt = keras.optimizers.LossScaleOptimizer(g_opt) if args.mixed_precision else g_opt
+        d_opt = common.make_optimizer(args, beta_1=0.9) if gan else None
+        model.compile(g_opt, d_opt, jit_compile=args.jit)
+        g_opt.build(generator.trainable_variables)
+        if gan:
+            d_opt.build(discriminator.trainable_variables)
+    config = {"stage": args.stage, "generator": ["sr_generator", g_args], "args": vars(args),
+              "command": args.command_line}
+    objects = {"generator": generator, "g_optimizer": g_opt}
+    if gan:
+        objects.update(discriminator=discriminator, d_optimizer=d_opt)
+    run = common.Run(out, config, g_opt, **objects)
+    upscale_fn = generator_upscale_fn(generator)
+    shown = [sr.downscale(v[:192, :192])[1] for v in val[:4]] or [photos[0][:96, :96]]
+
+    def sample_grid():
+        rows = []
+        for hr in shown:
+            lr, hr = sr.downscale(hr)
+            rows += [images.upscale_nearest(lr, 4), upscale_fn(lr), hr]
+        return images.make_grid(np.stack(rows), ncol=3)  # LR (pixelated) | SR | HR
+
+    def eval_fn():
+        s = summarise(evaluate_pairs(upscale_fn, val))
+        return {"val_psnr": s["psnr"], "val_bicubic_psnr": s["bicubic_psnr"], "val_gain_db": s["gain_db"]}
+
+    print(f"{args.name} ({args.stage}): G {generator.count_params():,} params, {len(photos)} photos, "
+          f"{args.hr_size}px crops, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
+    common.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed), run, args, sample_grid,
+               eval_fn if val else None)
+    if args.export and common.is_chief():
+        entry = common.export(generator, args.name, "sr_generator", g_args, args.weights_dir, task="sr",
+                              title=args.title or args.name, dataset=f"{args.data} ({len(photos)} photos)",
+                              steps=run.step, batch_size=args.batch_size, hr_size=args.hr_size,
+                              train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
+                              stage=args.stage, init=args.init)
+        if val:
+            evaluate(args.name, args.val, args.weights_dir, limit=args.val_images, entry=entry,
+                     perceptual_weights=args.perceptual_weights if args.perceptual_eval else None)
+
+
+def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, entry=None, perceptual_weights=None):
+    """Score model ``name`` on a folder of HR images; writes ``metrics`` into its manifest entry.
+
+    With ``perceptual_weights`` (the SqueezeNet HDF5 file) the SqueezeNet feature distance is measured too.
+    """
+    from training import perceptual  # noqa: PLC0415
+    entry = entry or read_manifest(weights_dir)[name]
+    hr_images = [load_rgb(p) for p in list_images(folder)][:limit]
+    features = None
+    if perceptual_weights and Path(perceptual_weights).exists():
+        features = perceptual.squeezenet(weights=perceptual_weights)
+    elif perceptual_weights:
+        print(f"perceptual distance skipped: {perceptual_weights} not found", flush=True)
+    rows = evaluate_pairs(generator_upscale_fn(load_model(name, weights_dir)), hr_images, features=features)
+    metrics = summarise(rows)
+    metrics["data"] = str(folder)
+    entry["metrics"] = metrics
+    entry["eval"] = {"protocol": "HR cropped to x4, LR antialiased bicubic x4, Y channel, 4 px border",
+                     "command": f"python -m {MODULE} eval --model {name} --data {folder}"}
+    common.write_manifest_entry(weights_dir, name, entry)
+    print(json.dumps(metrics), flush=True)
+    return metrics
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+def main(argv=None):
+    parser, sub = common.cli(MODULE, __doc__)
+    p = sub.add_parser("train", help="train a model (the default command)")
+    p.add_argument("--stage", choices=["pretrain", "gan"], default="pretrain")
+    p.add_argument("--name", required=True, help="model name in the manifest, e.g. srresnet, srgan")
+    p.add_argument("--title", help="human title for the model card")
+    p.add_argument("--data", required=True, help="folder of HR training photos")
+    p.add_argument("--val", help="folder of HR validation photos (validation PSNR every checkpoint)")
+    p.add_argument("--val-images", type=int, default=50)
+    p.add_argument("--preset", choices=sorted(PRESETS), default="small")
+    p.add_argument("--init", help="start the generator from this manifest model (the gan stage: srresnet)")
+    p.add_argument("--hr-size", type=int, default=96, help="HR crop size (LR is a quarter)")
+    p.add_argument("--d-feat", type=int, default=32, help="discriminator width (64 in the paper)")
+    p.add_argument("--perceptual", choices=["squeezenet", "vgg19"], default="squeezenet")
+    p.add_argument("--perceptual-weights", type=Path, default=None,
+                   help="SqueezeNet HDF5 weights file (default ../shared/data/perceptual/...)")
+    p.add_argument("--no-perceptual-eval", dest="perceptual_eval", action="store_false",
+                   help="do not measure the SqueezeNet feature distance when evaluating")
+    p.add_argument("--w-perceptual", type=float, default=0.01)
+    p.add_argument("--w-adversarial", type=float, default=5e-3)
+    common.add_common_args(p, steps=60_000, batch_size=16, ckpt_every=1000, lr=2e-4)
+    p = sub.add_parser("eval", help="score a model on a folder of HR images (standard protocol)")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--limit", type=int)
+    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
+    p.add_argument("--perceptual-weights", type=Path, default=None, help="SqueezeNet HDF5 weights file")
+    args = common.parse(parser, MODULE, argv)
+    if args.perceptual_weights is None:
+        from training import perceptual  # noqa: PLC0415
+        args.perceptual_weights = perceptual.SQUEEZENET
+    if args.command == "train":
+        train(args)
+    else:
+        evaluate(args.model, args.data, args.weights_dir, args.limit, perceptual_weights=args.perceptual_weights)
+
+
+if __name__ == "__main__":
+    main()
