@@ -8,10 +8,14 @@ Bad arguments raise ``ValueError`` with a message meant for the user.
 import numpy as np
 import tensorflow as tf
 
-from models import digits, images
+from PIL import Image
+
+from models import digits, images, sr
+from models.uploads import ImageError, decode_image
 from models.weights import WeightsError, load_model, read_manifest
 
-__all__ = ["generate_digits", "interpolate_digits", "list_models", "model_info", "WeightsError"]
+__all__ = ["generate_digits", "interpolate_digits", "upscale", "list_models", "model_info", "decode_image",
+           "ImageError", "WeightsError"]
 
 MAX_DIGITS = 10_000  # one call; the page offers 1 to 100, evaluation uses 10,000
 _BATCH = 500
@@ -118,3 +122,110 @@ def interpolate_digits(variant, seed_a, seed_b, steps=16, digit=None):
     noise = np.stack([slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)]).astype("float32")
     inputs = [noise, np.full(steps, digit or 0, "int32")] if conditional else noise
     return _run_generator(model, inputs)
+
+
+# ---------------------------------------------------------------------------------------------- super-resolution
+
+TILE = 192  # LR pixels per tile side (fixed: one traced graph serves every image size)
+MARGIN = 24  # LR pixels of context discarded on each inner tile side (> the network's receptive radius)
+BLEND = 8  # LR pixels over which neighbouring tiles cross-fade
+
+
+def _sr_model(model):
+    info = model_info(model)
+    if info.get("task") != "sr":
+        raise ValueError(f"'{model}' is not a super-resolution model.")
+    return info, load_model(model)
+
+
+def _sr_predict(net):
+    fn = getattr(net, "_gan_studio_sr", None)
+    if fn is None:
+        @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)], autograph=False)
+        def fn(x):
+            return net(x, training=False)
+        net._gan_studio_sr = fn
+    return fn
+
+
+def _tile_starts(size, tile):
+    """Tile origins covering ``size`` with tiles of ``tile``, neighbours overlapping by 2*MARGIN + BLEND."""
+    if size <= tile:
+        return [0]
+    stride = tile - 2 * MARGIN - BLEND
+    starts = list(range(0, size - tile, stride)) + [size - tile]
+    return sorted(set(starts))
+
+
+def _ramp(tile, scale, first, last):
+    """1-D weights of one tile (in output pixels): 0 on discarded margins, a linear cross-fade, 1 inside."""
+    w = np.ones(tile * scale, np.float32)
+    edge = np.linspace(0, 1, BLEND * scale + 2, dtype=np.float32)[1:-1]
+    m, b = MARGIN * scale, BLEND * scale
+    if not first:
+        w[:m] = 0
+        w[m:m + b] = edge
+    if not last:
+        w[len(w) - m:] = 0
+        w[len(w) - m - b:len(w) - m] = edge[::-1]
+    return w
+
+
+def _upscale_rgb(net, rgb, scale, tile, progress):
+    h, w = rgb.shape[:2]
+    th, tw = min(tile, h), min(tile, w)
+    ys, xs = _tile_starts(h, th), _tile_starts(w, tw)
+    out = np.zeros((h * scale, w * scale, 3), np.float32)
+    weight = np.zeros((h * scale, w * scale, 1), np.float32)
+    run, total, done = _sr_predict(net), len(ys) * len(xs), 0
+    for i, y in enumerate(ys):
+        wy = _ramp(th, scale, i == 0, i == len(ys) - 1)
+        for j, x in enumerate(xs):
+            wx = _ramp(tw, scale, j == 0, j == len(xs) - 1)
+            patch = rgb[y:y + th, x:x + tw].astype(np.float32)[None] / 255.0
+            sr_patch = run(patch)[0].numpy()
+            win = (wy[:, None] * wx[None, :])[..., None]
+            out[y * scale:(y + th) * scale, x * scale:(x + tw) * scale] += sr_patch * win
+            weight[y * scale:(y + th) * scale, x * scale:(x + tw) * scale] += win
+            done += 1
+            if progress:
+                progress(done, total)
+    return np.clip(np.rint(out / weight * 255.0), 0, 255).astype(np.uint8)
+
+
+def upscale(image, model="srgan", scale=4, tile=TILE, progress=None):
+    """Super-resolve a uint8 image with a shipped SR model.
+
+    Args:
+        image: uint8 (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) RGBA. Alpha is enlarged with bicubic.
+        model: ``srgan`` (sharp), ``srresnet`` (faithful) or ``srgan_faces``.
+        scale: 4 (the model's own factor), or 2 or 3 (x4, then a Lanczos reduction).
+        tile: LR tile side; large images are processed in overlapping tiles of this size, so memory stays
+            bounded, and the seams are cross-faded.
+        progress: optional ``callback(done, total)`` called after each tile.
+
+    Returns:
+        uint8 array of shape (scale*H, scale*W[, C]) with the input's channels.
+    """
+    info, net = _sr_model(model)
+    native = info["args"].get("upscale", 4)
+    if scale not in (2, 3, 4) or scale > native:
+        raise ValueError(f"scale must be 2, 3 or {native}, got {scale!r}.")
+    if not isinstance(tile, (int, np.integer)) or tile < 2 * MARGIN + BLEND + 16:
+        raise ValueError(f"tile must be at least {2 * MARGIN + BLEND + 16} pixels, got {tile!r}.")
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"image must be a uint8 (H, W), (H, W, 3) or (H, W, 4) array, got {arr.dtype} {arr.shape}.")
+    if min(arr.shape[:2]) < 4:
+        raise ValueError(f"image is too small to upscale ({arr.shape[1]}x{arr.shape[0]}).")
+    gray = arr.ndim == 2 or arr.shape[2] == 1
+    rgb = np.repeat(arr.reshape(arr.shape[0], arr.shape[1], 1), 3, axis=2) if gray else arr[..., :3]
+    out = _upscale_rgb(net, np.ascontiguousarray(rgb), native, tile, progress)
+    alpha = sr.bicubic_upscale(arr[..., 3:4], native)[..., 0] if arr.ndim == 3 and arr.shape[2] == 4 else None
+    if scale != native:
+        size = (arr.shape[1] * scale, arr.shape[0] * scale)
+        out = np.asarray(Image.fromarray(out).resize(size, Image.Resampling.LANCZOS))
+        alpha = None if alpha is None else np.asarray(Image.fromarray(alpha).resize(size, Image.Resampling.LANCZOS))
+    if gray:
+        return np.asarray(Image.fromarray(out).convert("L"))
+    return out if alpha is None else np.dstack([out, alpha])

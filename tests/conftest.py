@@ -86,3 +86,18 @@ def export_tiny(weights_dir, name="tiny", conditional=True, seed=0):
 def digits_builders():
     from models import BUILDERS
     return BUILDERS
+
+
+def export_tiny_sr(weights_dir, name="tiny_sr", seed=0):
+    """Export a tiny SR generator with random (not zero) output weights, so it differs from bicubic."""
+    import keras
+
+    from models import BUILDERS
+    from training import common
+    keras.utils.set_random_seed(seed)
+    args = {"num_feat": 8, "num_block": 2, "upscale": 4}
+    model = BUILDERS["sr_generator"](**args)
+    last = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1]
+    last.kernel.assign(np.random.default_rng(seed).normal(0, 0.02, last.kernel.shape).astype("float32"))
+    return common.export(model, name, "sr_generator", args, weights_dir, task="sr", title=f"Tiny {name}",
+                         dataset="none (test)", steps=0, command=f"python -m training.sr --name {name}")

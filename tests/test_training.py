@@ -60,3 +60,40 @@ def test_resume_after_kill_9(tmp_path):
     assert f"at step {reached}" in out.stdout
     logged = [int(m) for m in re.findall(r"^step (\d+)/", out.stdout, re.M)]
     assert logged == list(range(reached + 5, target + 1, 5))  # carried on from the checkpoint, not from 0
+
+
+def test_averaged_copy_leaves_the_model_and_gives_the_moving_average():
+    import keras
+    import tensorflow as tf
+
+    from models import BUILDERS
+    from training import common
+    g, target = (BUILDERS["dcgan_generator"](latent_dim=8, num_feat=4) for _ in range(2))
+    opt = keras.optimizers.Adam(0.05, use_ema=True, ema_momentum=0.9)
+    z = np.random.default_rng(0).standard_normal((32, 8)).astype("float32")
+    history = []
+    for _ in range(5):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(g(z, training=True) - 0.5))
+        opt.apply_gradients(zip(tape.gradient(loss, g.trainable_variables), g.trainable_variables))
+        history.append(g.trainable_variables[0].numpy())
+    online = [v.numpy() for v in g.trainable_variables]
+    common.averaged_copy(opt, g, target)
+    for v, value in zip(g.trainable_variables, online):
+        np.testing.assert_array_equal(v.numpy(), value)  # the model keeps training from its own weights
+    expected = history[0]  # the average starts at the first step's weights, then decays by 0.9 per step
+    for h in history[1:]:
+        expected = 0.9 * expected + 0.1 * h
+    np.testing.assert_allclose(target.trainable_variables[0].numpy(), expected, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(expected, online[0])
+
+
+def test_recalibrated_batch_norm_matches_training_mode_on_that_batch():
+    from models import BUILDERS
+    from training import common
+    g = BUILDERS["dcgan_generator"](latent_dim=8, num_feat=4)
+    z = np.random.default_rng(1).standard_normal((256, 8)).astype("float32")
+    assert not np.allclose(g(z, training=False), g(z, training=True), atol=1e-3)  # fresh stats: 0 mean, 1 var
+    common.recalibrate_batch_norm(g, z)
+    np.testing.assert_allclose(g(z, training=False), g(z, training=True), atol=1e-4)
+    assert all(bn.momentum == 0.99 for bn in g.layers if bn.__class__.__name__ == "BatchNormalization")

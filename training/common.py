@@ -67,9 +67,35 @@ def setup(args):
     return tf.distribute.get_strategy()
 
 
-def make_optimizer(args, beta_1=0.5):
-    opt = keras.optimizers.Adam(args.lr, beta_1=beta_1)
+def make_optimizer(args, beta_1=0.5, ema=0.0):
+    """Adam from the flags; ``ema`` > 0 also keeps an exponential moving average of the weights it trains."""
+    opt = keras.optimizers.Adam(args.lr, beta_1=beta_1, use_ema=ema > 0, ema_momentum=ema or 0.99)
     return keras.optimizers.LossScaleOptimizer(opt) if args.mixed_precision else opt
+
+
+def averaged_copy(optimizer, model, target):
+    """Load ``target`` (same architecture as ``model``) with the optimizer's moving average of ``model``'s
+    weights (its plain weights without EMA); ``model`` keeps its own weights. Returns ``target``."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    online = [v.numpy() for v in model.trainable_variables]
+    inner.finalize_variable_values(model.trainable_variables)  # model <- EMA (no-op without use_ema)
+    target.set_weights(model.get_weights())
+    for v, value in zip(model.trainable_variables, online):
+        v.assign(value)
+    return target
+
+
+def recalibrate_batch_norm(model, inputs):
+    """Recompute every BatchNormalization layer's moving statistics from one large batch of ``inputs``
+    ("standing statistics"): averaged weights need statistics of their own."""
+    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    momenta = [bn.momentum for bn in bns]
+    for bn in bns:
+        bn.momentum = 0.0  # the moving statistics become exactly this batch's
+    model(inputs, training=True)
+    for bn, m in zip(bns, momenta):
+        bn.momentum = m
+    return model
 
 
 def is_chief():

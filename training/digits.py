@@ -75,8 +75,9 @@ def train(args):
     with strategy.scope():
         generator = BUILDERS[gen_builder](**g_args)
         discriminator = BUILDERS[disc_builder](**d_args)
+        averaged = BUILDERS[gen_builder](**g_args)  # holds the EMA weights: sampled, evaluated and shipped
         gan = GAN(generator, discriminator, latent_dim=100, conditional=conditional, seed=args.seed)
-        gan.compile(common.make_optimizer(args), common.make_optimizer(args), jit_compile=args.jit)
+        gan.compile(common.make_optimizer(args, ema=args.ema), common.make_optimizer(args), jit_compile=args.jit)
         gan.g_optimizer.build(generator.trainable_variables)
         gan.d_optimizer.build(discriminator.trainable_variables)
     config = {"variant": args.variant, "preset": args.preset, "generator": [gen_builder, g_args],
@@ -84,9 +85,14 @@ def train(args):
     run = common.Run(out, config, gan.g_optimizer, generator=generator, discriminator=discriminator,
                      g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer)
     fixed = digits.sample_inputs(100, 100, conditional, seed=1234)  # 10x10; conditional: one digit per column
+    standing = digits.sample_inputs(4096, 100, conditional, seed=4321)
+
+    def shipped_generator():
+        common.averaged_copy(gan.g_optimizer, generator, averaged)
+        return common.recalibrate_batch_norm(averaged, standing)
 
     def sample_grid():
-        out_imgs = images.to_uint8(generator(fixed, training=False))
+        out_imgs = images.to_uint8(shipped_generator()(fixed, training=False))
         return images.upscale_nearest(images.make_grid(out_imgs, ncol=10), 2)
 
     print(f"{name}: G {generator.count_params():,} params, D {discriminator.count_params():,} params, "
@@ -94,11 +100,12 @@ def train(args):
     common.fit(gan, make_dataset(x, y, args.batch_size, args.seed), run, args, sample_grid)
 
     if args.export and common.is_chief():
-        common.export(generator, name, gen_builder, g_args, args.weights_dir, task="digits",
+        common.export(shipped_generator(), name, gen_builder, g_args, args.weights_dir, task="digits",
                       title=TITLES[args.variant], dataset=dataset_name(args.data), steps=run.step,
                       batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
-                      command=config["command"], discriminator={"builder": disc_builder, "args": d_args,
-                                                                "params": int(discriminator.count_params())})
+                      command=config["command"], ema=args.ema,
+                      discriminator={"builder": disc_builder, "args": d_args,
+                                     "params": int(discriminator.count_params())})
         if JUDGE in read_manifest(args.weights_dir):
             evaluate(name, args.data, args.weights_dir)
         else:
@@ -185,6 +192,9 @@ def main(argv=None):
                    help="small: ships, sized for a 2-core CPU; full: wider nets for a GPU")
     p.add_argument("--data", help="path to mnist.npz (default: keras.datasets.mnist)")
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
+    p.add_argument("--ema", type=float, default=0.999,
+                   help="ship the exponential moving average of the generator's weights with this decay "
+                        "(0: ship the last weights); default %(default)s")
     common.add_common_args(p, steps=12_000, batch_size=64, ckpt_every=500)
 
     p = sub.add_parser("judge", help="train the digit classifier that scores the generators")

@@ -1,0 +1,73 @@
+"""Decode untrusted image bytes (uploads, CLI files) into uint8 arrays, or fail with a message for the user.
+
+Handles grayscale, palette, alpha, 16-bit, EXIF orientation, CMYK, WebP; refuses non-images, corrupt or
+truncated files and images over a pixel limit before decoding their pixels (decompression bombs).
+"""
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 20 * 1024 * 1024  # matches server.maxUploadSize
+MAX_PIXELS = 4096 * 4096  # a 4096x4096 input is the largest accepted anywhere
+FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"}
+
+
+class ImageError(ValueError):
+    """The bytes are not an image we can use; the message says why, in plain words."""
+
+
+def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES):
+    """Decode image bytes to ``(rgb, alpha)``: uint8 (H, W, 3) and uint8 (H, W) or None.
+
+    Grayscale becomes three equal channels; 16-bit samples are scaled to 8 bits; EXIF orientation is applied;
+    palette and CMYK images are converted; only the first frame of an animation is used.
+
+    Raises:
+        ImageError: empty, too large (bytes or pixels), not an image, unsupported format, corrupt or truncated.
+    """
+    if not data:
+        raise ImageError("The file is empty.")
+    if len(data) > max_bytes:
+        raise ImageError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+            if im.format not in FORMATS:
+                raise ImageError(f"{im.format} images are not supported; use PNG, JPEG, WebP, BMP, GIF or TIFF.")
+            w, h = im.size
+            if w * h > max_pixels:
+                raise ImageError(f"The image is {w}x{h} pixels ({w * h / 1e6:.1f} megapixels); the limit is "
+                                 f"{max_pixels / 1e6:.1f} megapixels. Please resize it first.")
+            im.load()
+            im = ImageOps.exif_transpose(im)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError("This file is not an image (or not one we can read).") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("The image declares an enormous size (a decompression bomb); refused.") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for damaged data
+        raise ImageError(f"The image file is damaged or truncated ({exc}).") from None
+    return _to_uint8_rgb(im)
+
+
+def _to_uint8_rgb(im):
+    alpha = None
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16/32-bit grayscale
+        arr = np.asarray(im).astype(np.float64)
+        top = 65535.0 if im.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        gray = np.clip(np.rint(arr / top * 255.0), 0, 255).astype(np.uint8)
+        return np.repeat(gray[..., None], 3, axis=2), None
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        alpha = np.asarray(rgba)[..., 3].copy()
+        im = rgba.convert("RGB")
+    elif im.mode != "RGB":
+        im = im.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
+    return np.ascontiguousarray(np.asarray(im, dtype=np.uint8)), alpha

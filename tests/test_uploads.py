@@ -1,0 +1,87 @@
+"""Untrusted image bytes: every format quirk decodes to uint8 RGB (+ alpha); every bad file gets a message."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models.uploads import ImageError, decode_image
+
+
+def encode(im, fmt="PNG", **kw):
+    buf = io.BytesIO()
+    im.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+RGB = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+
+
+def test_rgb_png_round_trips():
+    rgb, alpha = decode_image(encode(Image.fromarray(RGB)))
+    assert np.array_equal(rgb, RGB) and alpha is None
+
+
+def test_grayscale_becomes_three_equal_channels():
+    rgb, _ = decode_image(encode(Image.fromarray(RGB[..., 0])))
+    assert rgb.shape == (20, 30, 3) and np.array_equal(rgb[..., 0], RGB[..., 0]) and np.array_equal(rgb[..., 1], rgb[..., 2])
+
+
+def test_rgba_keeps_alpha_separately():
+    a = np.tile(np.arange(30, dtype=np.uint8) * 8, (20, 1))
+    rgb, alpha = decode_image(encode(Image.fromarray(np.dstack([RGB, a]), "RGBA")))
+    assert np.array_equal(rgb, RGB) and np.array_equal(alpha, a)
+
+
+def test_palette_with_transparency_gives_alpha():
+    im = Image.fromarray(RGB).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    im.info["transparency"] = 0
+    rgb, alpha = decode_image(encode(im, transparency=0))
+    assert rgb.shape == (20, 30, 3) and alpha is not None and (alpha == 0).any()
+
+
+def test_16_bit_png_is_scaled_to_8_bits():
+    values = (np.arange(600, dtype=np.uint16).reshape(20, 30) * 100)
+    rgb, _ = decode_image(encode(Image.fromarray(values)))
+    assert rgb.dtype == np.uint8 and rgb[..., 0].max() == round(values.max() / 65535 * 255)
+
+
+def test_exif_orientation_is_applied():
+    im = Image.fromarray(RGB)
+    exif = im.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    rgb, _ = decode_image(encode(im, "JPEG", exif=exif, quality=95))
+    assert rgb.shape == (30, 20, 3)
+
+
+def test_cmyk_jpeg_and_webp_decode():
+    assert decode_image(encode(Image.fromarray(RGB).convert("CMYK"), "JPEG"))[0].shape == (20, 30, 3)
+    assert decode_image(encode(Image.fromarray(RGB), "WEBP", lossless=True))[0].shape == (20, 30, 3)
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"", "empty"),
+    (b"hello, I am a text file" * 10, "not an image"),
+    (encode(Image.fromarray(RGB))[:60], "damaged or truncated"),
+    (encode(Image.fromarray(RGB), "PNG")[:16] + b"\0" * 200, "damaged|not an image"),
+    (encode(Image.fromarray(RGB), "JPEG")[:300], "damaged or truncated"),
+    (encode(Image.fromarray(RGB), "ICO"), "not supported"),
+])
+def test_bad_files_get_a_clear_message(data, message):
+    with pytest.raises(ImageError, match=message):
+        decode_image(data)
+
+
+def test_huge_and_bomb_images_are_refused_before_decoding():
+    bomb = encode(Image.new("1", (20000, 20000)))  # ~50 KB on disk, 400 megapixels
+    assert len(bomb) < 200_000
+    with pytest.raises(ImageError, match="decompression bomb"):
+        decode_image(bomb)
+    big = encode(Image.new("1", (5000, 5000)))  # 25 megapixels: Pillow would decode it, our limit refuses
+    with pytest.raises(ImageError, match="5000x5000 pixels .25.0 megapixels.; the limit is 16.8"):
+        decode_image(big)
+    with pytest.raises(ImageError, match="limit is 0.0 megapixels|limit is"):
+        decode_image(encode(Image.fromarray(RGB)), max_pixels=100)
+    with pytest.raises(ImageError, match="MB"):
+        decode_image(b"x" * 2000, max_bytes=1000)
