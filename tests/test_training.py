@@ -9,6 +9,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from models import inference
 from tests.conftest import ROOT, tiny_mnist
@@ -97,3 +98,17 @@ def test_recalibrated_batch_norm_matches_training_mode_on_that_batch():
     common.recalibrate_batch_norm(g, z)
     np.testing.assert_allclose(g(z, training=False), g(z, training=True), atol=1e-4)
     assert all(bn.momentum == 0.99 for bn in g.layers if bn.__class__.__name__ == "BatchNormalization")
+
+
+@pytest.mark.parametrize("flags", [["--strategy", "mirrored"], ["--mixed-precision"], ["--jit"],
+                                   ["--strategy", "mirrored", "--mixed-precision"]])
+def test_hardware_flags_train(tmp_path, flags):
+    """The flags a GPU or cluster user passes also run here (one CPU replica, float16 compute, XLA)."""
+    import keras
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    try:
+        train_digits.main(["--variant", "cdcgan", "--data", str(data), "--steps", "2", "--ckpt-every", "2",
+                           "--batch-size", "8", "--out", str(tmp_path / "run"), *flags])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert (tmp_path / "run" / "samples" / "step_0000002.png").exists()

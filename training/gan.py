@@ -36,6 +36,7 @@ class GAN(keras.Model):
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")  # mean D(x) on real images
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")  # mean D(G(z)) on generated images
+        self.built = True  # the nets are built functional models; nothing for fit() to build under a strategy
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         super().compile(**kwargs)

@@ -98,6 +98,7 @@ class SRGAN(keras.Model):
         self.w_pixel, self.w_perceptual, self.w_adversarial = w_pixel, w_perceptual, w_adversarial
         names = ["g_loss", "pixel"] + (["perceptual", "adversarial", "d_loss", "d_real", "d_fake"] if gan else [])
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self.built = True  # the nets are built functional models; nothing for fit() to build under a strategy
 
     def compile(self, g_optimizer, d_optimizer=None, **kwargs):
         super().compile(**kwargs)
