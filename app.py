@@ -4,11 +4,17 @@ import logging
 
 import streamlit as st
 
+import ui
+from models.weights import WeightsError
+
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 st.set_page_config(page_title="GAN Studio", page_icon=":material/auto_awesome:", layout="wide")
 
-pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/digits.py", title="Handwritten digits", icon=":material/draw:"),
-]
+try:
+    demos = ui.available_demos()
+except WeightsError as exc:  # a damaged manifest must not take the whole site down: home explains it
+    ui.log.error("could not read the manifest: %s", exc)
+    demos = []
+pages = [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)]
+pages += [st.Page(d["page"], title=d["title"], icon=d["icon"]) for d in demos]
 st.navigation(pages).run()

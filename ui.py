@@ -8,6 +8,23 @@ from models import images
 
 log = logging.getLogger("gan_studio")
 
+# The demos, in menu order. A demo is offered once a model of its task is in weights/manifest.json.
+DEMOS = [
+    {"page": "pages/digits.py", "title": "Handwritten digits", "icon": ":material/draw:", "task": "digits",
+     "blurb": "four GANs (2014 to 2015 designs) trained on MNIST. Pick a digit, a seed, and walk smoothly "
+              "between two seeds."},
+    {"page": "pages/upscale.py", "title": "Super-resolution x4", "icon": ":material/zoom_in:", "task": "sr",
+     "blurb": "upload a small photo and get it back 4x larger and sharper, compared with bicubic, and measure "
+              "the model on your own high-resolution photo."},
+]
+
+
+def available_demos():
+    """The demos whose models are installed."""
+    from models import inference  # noqa: PLC0415  (TensorFlow loads once, on first use)
+    tasks = {m.get("task") for m in inference.list_models()}
+    return [d for d in DEMOS if d["task"] in tasks]
+
 
 def show_error(exc, what="That did not work"):
     """Tell the visitor what went wrong in plain words and log it for the operator."""

@@ -1,6 +1,7 @@
 """Command line for the inference API.
 
     python -m models list
+    python -m models table [--readme README.md]  # the README's model table, from weights/manifest.json
     python -m models digits --variant cdcgan -n 100 --digit 3 --seed 0 --out grid.png
     python -m models digits --variant dcgan --walk 0 1 --frames 24 --out walk.gif
 """
@@ -23,6 +24,41 @@ def cmd_list(args):
               f"{m.get('title', '')}" + (f"  [{shown}]" if shown else ""))
 
 
+def digits_table():
+    """The README's table of shipped digit models, in Markdown, straight from the manifest."""
+    lines = ["| model | parameters | file | training | recognised | confident | digit shares | Fréchet (floor) |",
+             "|---|---|---|---|---|---|---|---|"]
+    judge = None
+    for m in inference.list_models():
+        metrics = m.get("metrics", {})
+        training = f"{m['steps']:,} steps x {m.get('batch_size', '?')}, {m.get('train_time_s', 0) / 60:.0f} min"
+        size = f"{m.get('bytes', 0) / 1e6:.1f} MB"
+        if m.get("task") == "classifier":
+            judge = (f"| {m['title']} | {m['params']:,} | {size} | {training} | test accuracy "
+                     f"{metrics['test_accuracy']:.2%} | real test digits: {metrics['real_test_confident']:.1%} | "
+                     f"| real test vs train: {metrics['frechet_real_test_vs_train']} |")
+            continue
+        if m.get("task") != "digits":
+            continue
+        hist = metrics.get("class_histogram", [0])
+        recognised = f"{metrics['recognised']:.1%}" if "recognised" in metrics else "n/a"
+        lines.append(f"| {m['title']} (`{m['name']}`) | {m['params']:,} | {size} | {training} | {recognised} | "
+                     f"{metrics.get('confident', 0):.1%} | {min(hist):.1%} to {max(hist):.1%} | "
+                     f"{metrics.get('frechet')} ({metrics.get('frechet_floor')}) |")
+    return "\n".join(lines + ([judge] if judge else []))
+
+
+def cmd_table(args):
+    table = digits_table()
+    if args.readme:
+        text = args.readme.read_text()
+        start, end = text.index("<!-- digits-table -->"), text.index("<!-- /digits-table -->")
+        args.readme.write_text(text[:start] + "<!-- digits-table -->\n" + table + "\n" + text[end:])
+        print(f"updated {args.readme}")
+    else:
+        print(table)
+
+
 def cmd_digits(args):
     if args.walk:
         frames = inference.interpolate_digits(args.variant, args.walk[0], args.walk[1], args.frames, args.digit)
@@ -43,6 +79,9 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the shipped models and their measured metrics").set_defaults(func=cmd_list)
+    p = sub.add_parser("table", help="print the README's model table (Markdown) from the manifest")
+    p.add_argument("--readme", type=Path, help="rewrite the table between the markers in this README instead")
+    p.set_defaults(func=cmd_table)
 
     p = sub.add_parser("digits", help="generate handwritten digits into a PNG grid (or a latent walk GIF)")
     p.add_argument("--variant", default="cdcgan", help="gan, cgan, dcgan or cdcgan (default %(default)s)")

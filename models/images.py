@@ -61,3 +61,36 @@ def gif_bytes(frames, duration_ms=80, boomerang=False):
     buf = io.BytesIO()
     pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=duration_ms, loop=0)
     return buf.getvalue()
+
+
+def split_view(left, right, fraction, line=(255, 255, 255)):
+    """``left`` up to ``fraction`` of the width, ``right`` after it, with a 2-pixel line between (same shapes)."""
+    left, right = np.asarray(left), np.asarray(right)
+    if left.shape != right.shape:
+        raise ValueError(f"split_view needs equal shapes, got {left.shape} and {right.shape}")
+    x = int(round(np.clip(fraction, 0.0, 1.0) * left.shape[1]))
+    out = right.copy()
+    out[:, :x] = left[:, :x]
+    out[:, max(x - 1, 0):x + 1] = line[:out.shape[2]] if out.ndim == 3 else line[0]
+    return out
+
+
+def crop_around(image, cx, cy, size):
+    """A ``size`` x ``size`` crop centred at fractions (``cx``, ``cy``) of the width and height, kept inside."""
+    h, w = image.shape[:2]
+    size = min(size, h, w)
+    x0 = int(np.clip(round(cx * w - size / 2), 0, w - size))
+    y0 = int(np.clip(round(cy * h - size / 2), 0, h - size))
+    return image[y0:y0 + size, x0:x0 + size]
+
+
+RESAMPLE = {"nearest": Image.Resampling.NEAREST, "bicubic": Image.Resampling.BICUBIC,
+            "lanczos": Image.Resampling.LANCZOS}
+
+
+def resize(image, size, method="bicubic"):
+    """Resize a uint8 array to ``size`` = (width, height) with Pillow (any channel count)."""
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] not in (3, 4):  # Pillow has no 2-channel mode: resize planes
+        return np.dstack([resize(arr[..., c], size, method) for c in range(arr.shape[2])])
+    return np.asarray(Image.fromarray(arr).resize(size, RESAMPLE[method]))

@@ -10,12 +10,12 @@ import tensorflow as tf
 
 from PIL import Image
 
-from models import digits, images, sr
+from models import digits, images, quality, sr
 from models.uploads import ImageError, decode_image
 from models.weights import WeightsError, load_model, read_manifest
 
-__all__ = ["generate_digits", "interpolate_digits", "upscale", "list_models", "model_info", "decode_image",
-           "ImageError", "WeightsError"]
+__all__ = ["generate_digits", "interpolate_digits", "upscale", "evaluate_upscale", "list_models", "model_info",
+           "decode_image", "ImageError", "WeightsError"]
 
 MAX_DIGITS = 10_000  # one call; the page offers 1 to 100, evaluation uses 10,000
 _BATCH = 500
@@ -224,8 +224,27 @@ def upscale(image, model="srgan", scale=4, tile=TILE, progress=None):
     alpha = sr.bicubic_upscale(arr[..., 3:4], native)[..., 0] if arr.ndim == 3 and arr.shape[2] == 4 else None
     if scale != native:
         size = (arr.shape[1] * scale, arr.shape[0] * scale)
-        out = np.asarray(Image.fromarray(out).resize(size, Image.Resampling.LANCZOS))
-        alpha = None if alpha is None else np.asarray(Image.fromarray(alpha).resize(size, Image.Resampling.LANCZOS))
+        out = images.resize(out, size, "lanczos")
+        alpha = None if alpha is None else images.resize(alpha, size, "lanczos")
     if gray:
         return np.asarray(Image.fromarray(out).convert("L"))
     return out if alpha is None else np.dstack([out, alpha])
+
+
+def evaluate_upscale(hr, model="srresnet"):
+    """The standard protocol on one high-resolution image: reduce it 4x, upscale it back, measure.
+
+    Returns a dict with the images ``lr``, ``sr``, ``bicubic``, ``hr`` (uint8 RGB, HR cropped to a multiple of
+    4) and ``psnr``, ``ssim``, ``bicubic_psnr``, ``bicubic_ssim`` (Y channel, 4-pixel border shaved).
+    """
+    arr = np.asarray(hr)
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3):
+        raise ValueError(f"image must be a uint8 (H, W) or (H, W, 3) array, got {arr.dtype} {arr.shape}.")
+    rgb = np.repeat(arr[..., None], 3, axis=2) if arr.ndim == 2 else arr[..., :3]
+    if min(rgb.shape[:2]) < 48:
+        raise ValueError("The image is too small to evaluate: it needs at least 48 pixels on each side.")
+    lr, hr_crop = sr.downscale(rgb)
+    out, bic = upscale(lr, model), sr.bicubic_upscale(lr)
+    return {"lr": lr, "sr": out, "bicubic": bic, "hr": hr_crop,
+            "psnr": quality.psnr_y(out, hr_crop), "ssim": quality.ssim_y(out, hr_crop),
+            "bicubic_psnr": quality.psnr_y(bic, hr_crop), "bicubic_ssim": quality.ssim_y(bic, hr_crop)}

@@ -45,8 +45,13 @@ with right:
         ui.show_error(exc, "The sample generator is not available")
 
 st.header("The demos")
-st.page_link("pages/digits.py", label="**Handwritten digits**: four GANs (2014 to 2015 designs) trained on MNIST. "
-             "Pick a digit, a seed, and walk smoothly between two seeds.", icon=":material/draw:")
+try:
+    for demo in ui.available_demos():
+        st.page_link(demo["page"], label=f"**{demo['title']}**: {demo['blurb']}", icon=demo["icon"])
+    shipped = inference.list_models()
+except inference.WeightsError as exc:
+    ui.show_error(exc, "The model list is damaged")
+    st.stop()
 
 st.header("Model cards")
 st.caption("Read from `weights/manifest.json`, written by the training scripts. Metrics: *recognised* is the share "
@@ -54,7 +59,7 @@ st.caption("Read from `weights/manifest.json`, written by the training scripts. 
            "it classifies with probability at least 0.9; *Frechet* the distance between generated and real digits "
            "in the judge's feature space (lower is better; real test vs real train digits score the floor).")
 rows = []
-for m in inference.list_models():
+for m in shipped:
     metrics = m.get("metrics", {})
     rows.append({
         "model": m.get("title", m["name"]), "name": m["name"], "task": m.get("task"), "dataset": m.get("dataset"),

@@ -72,3 +72,31 @@ def test_missing_weights_folder_shows_a_hint(weights_dir):
     at = run_page("pages/digits.py")
     assert not at.exception
     assert "No digit models are installed" in at.warning[0].value
+
+
+def test_damaged_manifest_keeps_the_site_up(weights_dir):
+    (weights_dir / "manifest.json").write_text("{broken")
+    at = run_page()
+    assert not at.exception
+    assert "not a valid manifest" in at.error[0].value
+
+
+def test_upscale_page_appears_with_an_sr_model_and_upscales_an_example(weights_dir):
+    from tests.conftest import export_tiny_sr
+    import ui
+    assert [d["task"] for d in ui.available_demos()] == []  # no model: no demo in the menu
+    at = run_page("pages/upscale.py")  # and the page itself, reached anyway, explains
+    assert not at.exception and "No super-resolution models" in at.warning[0].value
+    export_tiny_sr(weights_dir)
+    assert [d["task"] for d in ui.available_demos()] == ["sr"]
+    at = run_page("pages/upscale.py")
+    assert not at.exception and not at.error
+    at.selectbox(key="sr_example").set_value("cat.png").run()
+    at.radio(key="sr_scale").set_value(2).run()
+    at.button[0].click().run()  # Upscale
+    assert not at.exception and not at.error
+    assert any("150x100 -> 300x200" in c.value for c in at.caption)  # the cat example, x2
+    assert at.image[0].captions[0].startswith("Left: bicubic")
+    assert at.get("download_button")
+    at.slider(key="sr_split").set_value(20).run()
+    assert not at.exception

@@ -38,3 +38,11 @@ def test_bad_arguments_exit_nonzero_with_a_message():
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "unconditional" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_readme_model_table_is_the_manifest():
+    """The README's numbers come from `python -m models table`; regenerate the table after retraining."""
+    from models.__main__ import digits_table
+    readme = (ROOT / "README.md").read_text()
+    start, end = readme.index("<!-- digits-table -->"), readme.index("<!-- /digits-table -->")
+    assert readme[start:end].split("\n", 1)[1].strip() == digits_table().strip()

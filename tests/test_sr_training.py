@@ -11,7 +11,7 @@ from PIL import Image
 from models import sr
 from training import perceptual
 from training import sr as train_sr
-from training.metrics import psnr_y, ssim_y
+from models.quality import psnr_y, ssim_y
 
 
 def photo(h=64, w=80, seed=0):

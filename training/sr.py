@@ -24,7 +24,7 @@ from PIL import Image
 from models import BUILDERS, images, sr
 from models.weights import DEFAULT_DIR, load_model, read_manifest
 from training import common
-from training.metrics import psnr_y, ssim_y
+from models.quality import psnr_y, ssim_y
 
 MODULE = "training.sr"
 PRESETS = {
