@@ -1,4 +1,8 @@
-"""GAN Studio: a Streamlit app serving our own pretrained GAN generators. Run: streamlit run app.py"""
+"""GAN Studio: a Streamlit app serving our own pretrained GAN generators. Run: streamlit run app.py
+
+The page scripts live in views/, not pages/: Streamlit routes through a pages/ folder (skipping this router)
+for any request that arrives before some session has run st.navigation, e.g. a first visitor's deep link.
+"""
 
 import logging
 
@@ -15,6 +19,6 @@ try:
 except WeightsError as exc:  # a damaged manifest must not take the whole site down: home explains it
     ui.log.error("could not read the manifest: %s", exc)
     demos = []
-pages = [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)]
+pages = [st.Page("views/home.py", title="Home", icon=":material/home:", default=True)]
 pages += [st.Page(d["page"], title=d["title"], icon=d["icon"]) for d in demos]
 st.navigation(pages).run()

@@ -10,10 +10,10 @@ log = logging.getLogger("gan_studio")
 
 # The demos, in menu order. A demo is offered once a model of its task is in weights/manifest.json.
 DEMOS = [
-    {"page": "pages/digits.py", "title": "Handwritten digits", "icon": ":material/draw:", "task": "digits",
+    {"page": "views/digits.py", "title": "Handwritten digits", "icon": ":material/draw:", "task": "digits",
      "blurb": "four GANs (2014 to 2015 designs) trained on MNIST. Pick a digit, a seed, and walk smoothly "
               "between two seeds."},
-    {"page": "pages/upscale.py", "title": "Super-resolution x4", "icon": ":material/zoom_in:", "task": "sr",
+    {"page": "views/upscale.py", "title": "Super-resolution x4", "icon": ":material/zoom_in:", "task": "sr",
      "blurb": "upload a small photo and get it back 4x larger and sharper, compared with bicubic, and measure "
               "the model on your own high-resolution photo."},
 ]

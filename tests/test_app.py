@@ -31,7 +31,7 @@ def test_home_explains_gans_and_shows_model_cards():
 
 @pytest.mark.shipped
 def test_digits_page_generates_and_reacts_to_widgets():
-    at = run_page("pages/digits.py")
+    at = run_page("views/digits.py")
     assert not at.exception and not at.error
     assert at.selectbox(key="variant").value == "cdcgan"
     assert "generated in" in at.image[0].captions[0]
@@ -58,7 +58,7 @@ def test_digits_page_generates_and_reacts_to_widgets():
 def test_damaged_weights_show_a_clear_error_and_other_parts_keep_working(shipped_copy):
     path = shipped_copy / "cdcgan.weights.h5"
     path.write_bytes(path.read_bytes()[:-100] + b"\0" * 100)
-    at = run_page("pages/digits.py")
+    at = run_page("views/digits.py")
     assert not at.exception
     message = at.error[0].value
     assert "cdcgan.weights.h5" in message and "damaged" in message and "git checkout" in message
@@ -68,10 +68,12 @@ def test_damaged_weights_show_a_clear_error_and_other_parts_keep_working(shipped
     assert not home.exception and home.dataframe  # the home page still renders its model cards
 
 
-def test_missing_weights_folder_shows_a_hint(weights_dir):
-    at = run_page("pages/digits.py")
+def test_empty_weights_folder_offers_no_demo_and_says_so(weights_dir):
+    at = run_page("views/digits.py")  # not offered without models: the router shows home instead
     assert not at.exception
-    assert "No digit models are installed" in at.warning[0].value
+    assert at.title[0].value == "GAN Studio"
+    assert "No models are installed" in at.info[0].value
+    assert "Unknown model 'cdcgan'" in at.error[0].value  # the home page's live sample, explained
 
 
 def test_damaged_manifest_keeps_the_site_up(weights_dir):
@@ -85,11 +87,11 @@ def test_upscale_page_appears_with_an_sr_model_and_upscales_an_example(weights_d
     from tests.conftest import export_tiny_sr
     import ui
     assert [d["task"] for d in ui.available_demos()] == []  # no model: no demo in the menu
-    at = run_page("pages/upscale.py")  # and the page itself, reached anyway, explains
-    assert not at.exception and "No super-resolution models" in at.warning[0].value
+    at = run_page("views/upscale.py")
+    assert not at.exception and at.title[0].value == "GAN Studio"  # the router shows home instead
     export_tiny_sr(weights_dir)
     assert [d["task"] for d in ui.available_demos()] == ["sr"]
-    at = run_page("pages/upscale.py")
+    at = run_page("views/upscale.py")
     assert not at.exception and not at.error
     at.selectbox(key="sr_example").set_value("cat.png").run()
     at.radio(key="sr_scale").set_value(2).run()

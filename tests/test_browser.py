@@ -11,8 +11,10 @@ def test_digits_page_in_a_real_browser(streamlit_server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(streamlit_server + "/digits")
+    page.goto(streamlit_server + "/digits")  # a deep link as the server's first request
     page.get_by_role("heading", name="Handwritten digits").wait_for(timeout=60_000)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Home" in nav and "app" not in nav.split()  # routed by app.py's st.navigation
     grid = page.locator('[data-testid="stImage"] img').first
     grid.wait_for(timeout=60_000)
     caption = page.locator('[data-testid="stImageCaption"]').first
