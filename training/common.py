@@ -55,6 +55,30 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
     g.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR, help="where --export writes")
 
 
+class TrainerModel(keras.Model):
+    """Base of our training wrappers (GAN, SRGAN): a ``keras.Model`` whose nets are already-built functional
+    models, so ``fit`` has nothing to build.
+
+    Two Keras 3 workarounds make ``--strategy multiworker`` work (keras-team/keras#20585): ``fit`` would
+    "symbolically build" the model by reducing the first data batch across workers, which fails, and it
+    mean-reduces the step's logs along axis 0, which fails for scalars (``logs`` hands them over as (1,)).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.built = True
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        return
+
+    def logs(self):
+        """The metrics' results, as ``train_step`` should return them."""
+        results = {m.name: m.result() for m in self.metrics}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
+
+
 def setup(args):
     """Seed, precision policy and distribution strategy from the common flags."""
     keras.utils.set_random_seed(args.seed)
@@ -65,6 +89,16 @@ def setup(args):
     if args.strategy == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def sync_batch_norm(strategy, *models):
+    """With several replicas, make every BatchNormalization use the global batch's statistics, so all
+    replicas and workers keep identical moving statistics (as their weights are identical)."""
+    if strategy.num_replicas_in_sync > 1:
+        for model in models:
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.synchronized = True
 
 
 def make_optimizer(args, beta_1=0.5, ema=0.0):

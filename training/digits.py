@@ -76,6 +76,7 @@ def train(args):
         generator = BUILDERS[gen_builder](**g_args)
         discriminator = BUILDERS[disc_builder](**d_args)
         averaged = BUILDERS[gen_builder](**g_args)  # holds the EMA weights: sampled, evaluated and shipped
+        common.sync_batch_norm(strategy, generator, discriminator)
         gan = GAN(generator, discriminator, latent_dim=100, conditional=conditional, seed=args.seed)
         gan.compile(common.make_optimizer(args, ema=args.ema), common.make_optimizer(args), jit_compile=args.jit)
         gan.g_optimizer.build(generator.trainable_variables)

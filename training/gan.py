@@ -8,8 +8,10 @@ precision (``optimizer.scale_loss`` before the gradients; a ``LossScaleOptimizer
 import keras
 import tensorflow as tf
 
+from training.common import TrainerModel
 
-class GAN(keras.Model):
+
+class GAN(TrainerModel):
     """Non-saturating GAN (Goodfellow et al., 2014) with one-sided label smoothing.
 
     Args:
@@ -36,7 +38,6 @@ class GAN(keras.Model):
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")  # mean D(x) on real images
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")  # mean D(G(z)) on generated images
-        self.built = True  # the nets are built functional models; nothing for fit() to build under a strategy
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         super().compile(**kwargs)
@@ -85,4 +86,4 @@ class GAN(keras.Model):
         self.d_loss_tracker.update_state(d_loss * replicas)
         self.d_real_tracker.update_state(tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, "float32"))))
         self.d_fake_tracker.update_state(tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, "float32"))))
-        return {m.name: m.result() for m in self.metrics}
+        return self.logs()

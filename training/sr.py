@@ -80,7 +80,7 @@ def make_dataset(photos, hr_size, batch_size, seed, scale=4):
 
 # ---------------------------------------------------------------------------------------------- model
 
-class SRGAN(keras.Model):
+class SRGAN(common.TrainerModel):
     """SR training: ``gan=False`` is PSNR pre-training (L1 only); ``gan=True`` adds a perceptual loss on
     pretrained features and the SRGAN adversarial loss.
 
@@ -98,7 +98,6 @@ class SRGAN(keras.Model):
         self.w_pixel, self.w_perceptual, self.w_adversarial = w_pixel, w_perceptual, w_adversarial
         names = ["g_loss", "pixel"] + (["perceptual", "adversarial", "d_loss", "d_real", "d_fake"] if gan else [])
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
-        self.built = True  # the nets are built functional models; nothing for fit() to build under a strategy
 
     def compile(self, g_optimizer, d_optimizer=None, **kwargs):
         super().compile(**kwargs)
@@ -146,7 +145,7 @@ class SRGAN(keras.Model):
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         for k, v in logs.items():
             self.trackers[k].update_state(v * (1 if k.startswith("d_") and k != "d_loss" else replicas))
-        return {m.name: m.result() for m in self.metrics}
+        return self.logs()
 
 
 # ---------------------------------------------------------------------------------------------- evaluation
@@ -212,6 +211,7 @@ def train(args):
             from training import perceptual  # noqa: PLC0415
             features = perceptual.vgg19() if args.perceptual == "vgg19" else \
                 perceptual.squeezenet(weights=args.perceptual_weights)
+        common.sync_batch_norm(strategy, *[m for m in (generator, discriminator) if m is not None])
         model = SRGAN(generator, discriminator, features, gan=gan, w_perceptual=args.w_perceptual,
                       w_adversarial=args.w_adversarial)
         schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.05)
