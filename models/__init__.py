@@ -14,4 +14,5 @@ BUILDERS = {
     "digit_judge": digits.digit_judge,
     "sr_generator": sr.sr_generator,
     "sr_discriminator": sr.sr_discriminator,
+    "rrdb_generator": sr.rrdb_generator,
 }

@@ -24,6 +24,7 @@ CASES = {
                      ({"num_feat": 8, "num_block": 1, "upsampler": "progressive", "batch_norm": True}, lr_image,
                       (2, 44, 36, 3)),
                      ({"num_feat": 8, "num_block": 1, "upscale": 2, "bicubic_skip": False}, lr_image, (2, 22, 18, 3))],
+    "rrdb_generator": [({"num_feat": 8, "num_block": 1, "num_grow_ch": 4}, lr_image, (2, 44, 36, 3))],
     "sr_discriminator": [({"num_feat": 4, "num_stage": 2}, np.zeros((2, 32, 40, 3), "float32"), (2, 1))],
 }
 
