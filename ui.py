@@ -26,6 +26,16 @@ def available_demos():
     return [d for d in DEMOS if d["task"] in tasks]
 
 
+def models_or_stop(task, what, train_hint):
+    """The installed models of ``task`` by name; with none, say how to train one and stop the page."""
+    from models import inference  # noqa: PLC0415
+    models = {m["name"]: m for m in inference.list_models(task)}
+    if not models:
+        st.warning(f"No {what} models are installed in `weights/`. Train one with `{train_hint}`.")
+        st.stop()
+    return models
+
+
 def show_error(exc, what="That did not work"):
     """Tell the visitor what went wrong in plain words and log it for the operator."""
     log.warning("%s: %s: %s", what, type(exc).__name__, exc)

@@ -7,7 +7,6 @@ Bad arguments raise ``ValueError`` with a message meant for the user.
 
 import numpy as np
 import tensorflow as tf
-
 from PIL import Image
 
 from models import digits, images, quality, sr
@@ -52,19 +51,20 @@ def _run_generator(model, inputs):
     out = []
     for i in range(0, len(noise), _BATCH):
         batch = [x[i:i + _BATCH] for x in inputs] if isinstance(inputs, list) else inputs[i:i + _BATCH]
-        out.append(_predict(model, batch))
+        out.append(_traced(model)(batch).numpy())
     return images.to_uint8(np.concatenate(out))
 
 
-def _predict(model, batch):
-    # A traced call per model, with a dynamic batch size, is ~10x faster than eager for small batches.
-    fn = getattr(model, "_gan_studio_predict", None)
+def _traced(model, input_signature=None):
+    """``model(x, training=False)`` as a ``tf.function``, made once per loaded model (~10x faster than eager
+    for small batches). Without a signature, shapes generalise after the second one seen."""
+    fn = getattr(model, "_gan_studio_traced", None)
     if fn is None:
-        @tf.function(reduce_retracing=True, autograph=False)
+        @tf.function(input_signature=input_signature, reduce_retracing=True, autograph=False)
         def fn(x):
             return model(x, training=False)
-        model._gan_studio_predict = fn
-    return fn(batch).numpy()
+        model._gan_studio_traced = fn
+    return fn
 
 
 def _check_digit_args(info, n, digit):
@@ -138,16 +138,6 @@ def _sr_model(model):
     return info, load_model(model)
 
 
-def _sr_predict(net):
-    fn = getattr(net, "_gan_studio_sr", None)
-    if fn is None:
-        @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)], autograph=False)
-        def fn(x):
-            return net(x, training=False)
-        net._gan_studio_sr = fn
-    return fn
-
-
 def _tile_starts(size, tile):
     """Tile origins covering ``size`` with tiles of ``tile``, neighbours overlapping by 2*MARGIN + BLEND."""
     if size <= tile:
@@ -177,7 +167,8 @@ def _upscale_rgb(net, rgb, scale, tile, progress):
     ys, xs = _tile_starts(h, th), _tile_starts(w, tw)
     out = np.zeros((h * scale, w * scale, 3), np.float32)
     weight = np.zeros((h * scale, w * scale, 1), np.float32)
-    run, total, done = _sr_predict(net), len(ys) * len(xs), 0
+    run = _traced(net, [tf.TensorSpec([1, None, None, 3], tf.float32)])  # one graph for every tile size
+    total, done = len(ys) * len(xs), 0
     for i, y in enumerate(ys):
         wy = _ramp(th, scale, i == 0, i == len(ys) - 1)
         for j, x in enumerate(xs):

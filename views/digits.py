@@ -25,11 +25,7 @@ with st.expander("How this works", icon=":material/school:"):
         "The same seed always gives the same images. *Latent walk* moves smoothly from one seed's noise to "
         "another's: the digit morphs, because nearby noise gives similar images.")
 
-models = {m["name"]: m for m in inference.list_models("digits")}
-if not models:
-    st.warning("No digit models are installed in `weights/`. Train one with "
-               "`python -m training.digits --variant cdcgan --export`.")
-    st.stop()
+models = ui.models_or_stop("digits", "digit", "python -m training.digits --variant cdcgan --export")
 
 if "seed" not in st.session_state:
     st.session_state.seed = 0

@@ -31,11 +31,8 @@ with st.expander("How this works", icon=":material/school:"):
         "- **Faces** is SRGAN trained on face photos, 64 to 256 pixels.\n\n"
         "Large images are processed in overlapping tiles, blended at the seams, so memory stays bounded.")
 
-models = {m["name"]: m for m in inference.list_models("sr")}
-if not models:
-    st.warning("No super-resolution models are installed in `weights/`. Train one with "
-               "`python -m training.sr --stage pretrain --name srresnet --data DIR --export`.")
-    st.stop()
+models = ui.models_or_stop("sr", "super-resolution",
+                           "python -m training.sr --stage pretrain --name srresnet --data DIR --export")
 LABELS = {"srgan": "Sharp (SRGAN)", "srresnet": "Faithful (SRResNet)", "srgan_faces": "Faces (SRGAN)"}
 order = [n for n in LABELS if n in models] + [n for n in models if n not in LABELS]
 
