@@ -39,3 +39,51 @@ def test_home_page_in_a_real_browser(streamlit_server, browser):
     page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
     page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
     assert not page.locator('[data-testid="stException"]').count()
+
+
+@pytest.fixture(scope="module")
+def sr_server(tmp_path_factory):
+    """The app with a tiny SR model (the page's mechanics; quality is tested on shipped models elsewhere)."""
+    import os
+
+    from benchmarks import live
+    from tests.conftest import export_tiny_sr
+    weights = tmp_path_factory.mktemp("weights")
+    export_tiny_sr(weights, name="srresnet")
+    env = {**os.environ, "GAN_STUDIO_WEIGHTS": str(weights)}
+    with live.streamlit_app(SCREENSHOTS / "streamlit_sr.log", env) as (url, _):
+        yield url
+
+
+def test_upscale_page_uploads_compares_and_downloads(sr_server, browser, tmp_path):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from tests.test_sr_training import photo
+    upload = tmp_path / "small.png"
+    Image.fromarray(photo(40, 60)).save(upload)
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(sr_server + "/upscale")
+    page.get_by_role("heading", name="Super-resolution x4").wait_for(timeout=60_000)
+    page.locator('[data-testid="stRadio"]').get_by_text("Upload", exact=True).click()
+    uploader = page.locator('[data-testid="stFileUploader"]', has_text="A small photo").locator("input[type=file]")
+    uploader.wait_for(state="attached", timeout=30_000)
+    uploader.set_input_files(str(upload))
+    page.locator('[data-testid="stImageCaption"]', has_text="Input, 60x40 pixels").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Upscale", exact=True).click()
+    page.locator('[data-testid="stCaptionContainer"]', has_text="240x160").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stImageCaption"]', has_text="Left: bicubic").count() == 1
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download PNG").click()
+    result = Image.open(io.BytesIO(open(download.value.path(), "rb").read()))
+    assert result.size == (240, 160)
+    page.screenshot(path=str(SCREENSHOTS / "upscale.png"), full_page=True)
+
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"this is not an image at all")
+    uploader.set_input_files(str(bad))
+    page.locator('[data-testid="stAlertContentError"]', has_text="not an image").wait_for(timeout=30_000)
+    assert not page.locator('[data-testid="stException"]').count()
+    assert np.asarray(result).ndim == 3
