@@ -40,9 +40,9 @@ browser:
 # Retrain every shipped digit model (resumes where a previous run stopped) and export into weights/.
 train-digits: setup
 	$(BIN)/python -m training.digits judge --data $(DATA)/mnist.npz --export
-	$(BIN)/python -m training.digits --variant gan --data $(DATA)/mnist.npz --steps 20000 --export
-	$(BIN)/python -m training.digits --variant cgan --data $(DATA)/mnist.npz --steps 20000 --export
-	$(BIN)/python -m training.digits --variant dcgan --data $(DATA)/mnist.npz --steps 12000 --export
+	$(BIN)/python -m training.digits --variant gan --data $(DATA)/mnist.npz --steps 60000 --ema 0.9995 --export
+	$(BIN)/python -m training.digits --variant cgan --data $(DATA)/mnist.npz --steps 16000 --export
+	$(BIN)/python -m training.digits --variant dcgan --data $(DATA)/mnist.npz --steps 10000 --jit --export
 	$(BIN)/python -m training.digits --variant cdcgan --data $(DATA)/mnist.npz --steps 12000 --export
 
 bench: setup-dev browser
