@@ -38,11 +38,12 @@ def model_info(name):
     return {"name": name, **entry}
 
 
-def _digit_model(variant):
-    info = model_info(variant)
-    if info.get("task") != "digits":
-        raise ValueError(f"'{variant}' is not a digit generator.")
-    return info, load_model(variant)
+def _model_for(name, task, what):
+    """``(manifest entry, loaded model)`` for ``name``, which must be a model of ``task``."""
+    info = model_info(name)
+    if info.get("task") != task:
+        raise ValueError(f"'{name}' is not {what}.")
+    return info, load_model(name)
 
 
 def _run_generator(model, inputs):
@@ -93,7 +94,7 @@ def generate_digits(variant, n, digit=None, seed=0):
     Returns:
         uint8 array (n, 28, 28), white digits on black.
     """
-    info, model = _digit_model(variant)
+    info, model = _model_for(variant, "digits", "a digit generator")
     conditional = _check_digit_args(info, n, digit)
     inputs = digits.sample_inputs(n, info["args"].get("latent_dim", 100), conditional, digit, seed)
     return _run_generator(model, inputs)
@@ -112,7 +113,7 @@ def interpolate_digits(variant, seed_a, seed_b, steps=16, digit=None):
 
     For conditional models ``digit`` (default 0) is held fixed. Returns uint8 (steps, 28, 28).
     """
-    info, model = _digit_model(variant)
+    info, model = _model_for(variant, "digits", "a digit generator")
     if not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 100:
         raise ValueError(f"steps must be a whole number from 2 to 100, got {steps!r}.")
     conditional = _check_digit_args(info, 1, digit)
@@ -129,13 +130,6 @@ def interpolate_digits(variant, seed_a, seed_b, steps=16, digit=None):
 TILE = 192  # LR pixels per tile side (fixed: one traced graph serves every image size)
 MARGIN = 24  # LR pixels of context discarded on each inner tile side (> the network's receptive radius)
 BLEND = 8  # LR pixels over which neighbouring tiles cross-fade
-
-
-def _sr_model(model):
-    info = model_info(model)
-    if info.get("task") != "sr":
-        raise ValueError(f"'{model}' is not a super-resolution model.")
-    return info, load_model(model)
 
 
 def _tile_starts(size, tile):
@@ -198,7 +192,7 @@ def upscale(image, model="srgan", scale=4, tile=TILE, progress=None):
     Returns:
         uint8 array of shape (scale*H, scale*W[, C]) with the input's channels.
     """
-    info, net = _sr_model(model)
+    info, net = _model_for(model, "sr", "a super-resolution model")
     native = info["args"].get("upscale", 4)
     if scale not in (2, 3, 4) or scale > native:
         raise ValueError(f"scale must be 2, 3 or {native}, got {scale!r}.")
