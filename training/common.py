@@ -101,9 +101,10 @@ def sync_batch_norm(strategy, *models):
                     layer.synchronized = True
 
 
-def make_optimizer(args, beta_1=0.5, ema=0.0):
-    """Adam from the flags; ``ema`` > 0 also keeps an exponential moving average of the weights it trains."""
-    opt = keras.optimizers.Adam(args.lr, beta_1=beta_1, use_ema=ema > 0, ema_momentum=ema or 0.99)
+def make_optimizer(args, beta_1=0.5, ema=0.0, learning_rate=None):
+    """Adam from the flags (``learning_rate``, e.g. a schedule, replaces ``--lr``); ``ema`` > 0 also keeps an
+    exponential moving average of the weights it trains; ``--mixed-precision`` adds loss scaling."""
+    opt = keras.optimizers.Adam(learning_rate or args.lr, beta_1=beta_1, use_ema=ema > 0, ema_momentum=ema or 0.99)
     return keras.optimizers.LossScaleOptimizer(opt) if args.mixed_precision else opt
 
 
@@ -227,13 +228,13 @@ class RunCallback(keras.callbacks.Callback):
         step = self.run.step
         if step % self.log_every or not self.run.chief:
             return
-        logs = {k: float(v) for k, v in (logs or {}).items()}
-        with self.writer.as_default(step=step):
-            for k, v in logs.items():
-                tf.summary.scalar(k, v)
-        self._append_csv(self.csv_path, step, logs)
+        self._record(self.csv_path, step, {k: float(v) for k, v in (logs or {}).items()})
 
-    def _append_csv(self, path, step, values):
+    def _record(self, path, step, values):
+        """Scalars to TensorBoard and a row of the CSV file ``path``."""
+        with self.writer.as_default(step=step):
+            for k, v in values.items():
+                tf.summary.scalar(k, v)
         new = not path.exists()
         with open(path, "a", newline="") as f:
             w = csv.writer(f)
@@ -254,10 +255,7 @@ class RunCallback(keras.callbacks.Callback):
         logs = dict(logs or {})
         if self.eval_fn:
             scores = self.eval_fn()
-            with self.writer.as_default(step=step):
-                for k, v in scores.items():
-                    tf.summary.scalar(k, v)
-            self._append_csv(self.run.out / "eval.csv", step, scores)
+            self._record(self.run.out / "eval.csv", step, scores)
             logs.update(scores)
         pretty = " ".join(f"{k}={float(v):.3f}" for k, v in logs.items())
         secs = float(self.run.train_seconds.numpy())

@@ -215,8 +215,7 @@ def train(args):
         model = SRGAN(generator, discriminator, features, gan=gan, w_perceptual=args.w_perceptual,
                       w_adversarial=args.w_adversarial)
         schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.05)
-        g_opt = keras.optimizers.Adam(schedule, beta_1=0.9)
-        g_opt = keras.optimizers.LossScaleOptimizer(g_opt) if args.mixed_precision else g_opt
+        g_opt = common.make_optimizer(args, beta_1=0.9, learning_rate=schedule)
         d_opt = common.make_optimizer(args, beta_1=0.9) if gan else None
         model.compile(g_opt, d_opt, jit_compile=args.jit)
         g_opt.build(generator.trainable_variables)
