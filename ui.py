@@ -5,6 +5,7 @@ import logging
 import streamlit as st
 
 from models import images
+from models.weights import read_manifest
 
 log = logging.getLogger("gan_studio")
 
@@ -21,8 +22,7 @@ DEMOS = [
 
 def available_demos():
     """The demos whose models are installed."""
-    from models import inference  # noqa: PLC0415  (TensorFlow loads once, on first use)
-    tasks = {m.get("task") for m in inference.list_models()}
+    tasks = {entry.get("task") for entry in read_manifest().values()}  # no TensorFlow needed for this
     return [d for d in DEMOS if d["task"] in tasks]
 
 

@@ -5,6 +5,8 @@ through ``models.weights.load_model`` (built once per process, checked against t
 Bad arguments raise ``ValueError`` with a message meant for the user.
 """
 
+import logging
+
 import numpy as np
 import tensorflow as tf
 from PIL import Image
@@ -14,8 +16,10 @@ from models.uploads import ImageError, decode_image
 from models.weights import WeightsError, load_model, read_manifest
 
 __all__ = ["generate_digits", "interpolate_digits", "upscale", "evaluate_upscale", "list_models", "model_info",
-           "decode_image", "ImageError", "WeightsError"]
+           "warm_up", "decode_image", "ImageError", "WeightsError"]
 
+log = logging.getLogger("gan_studio")
+DEFAULT_DIGITS = "cdcgan"  # the model the home and digits pages show first
 MAX_DIGITS = 10_000  # one call; the page offers 1 to 100, evaluation uses 10,000
 _BATCH = 500
 
@@ -58,14 +62,37 @@ def _run_generator(model, inputs):
 
 def _traced(model, input_signature=None):
     """``model(x, training=False)`` as a ``tf.function``, made once per loaded model (~10x faster than eager
-    for small batches). Without a signature, shapes generalise after the second one seen."""
+    for small batches). The signature defaults to the model's inputs (batch size free)."""
     fn = getattr(model, "_gan_studio_traced", None)
     if fn is None:
+        if input_signature is None:  # any batch size: one trace per model
+            specs = [tf.TensorSpec(x.shape, x.dtype) for x in model.inputs]
+            input_signature = [specs if len(specs) > 1 else specs[0]]
         @tf.function(input_signature=input_signature, reduce_retracing=True, autograph=False)
         def fn(x):
             return model(x, training=False)
         model._gan_studio_traced = fn
     return fn
+
+
+def warm_up(names=(DEFAULT_DIGITS,)):
+    """Load and run the models ``names`` once, so that the first visitor does not wait for them.
+
+    Only the first page's model by default: loading more would compete for the CPU with the first visitor's
+    page. Returns the names warmed; a model that fails to load is logged and left for the page to report.
+    """
+    warmed = []
+    for name in names:
+        try:
+            info = model_info(name)
+            if info.get("task") == "digits":
+                generate_digits(name, 1)
+            elif info.get("task") == "sr":
+                upscale(np.zeros((8, 8, 3), np.uint8), model=name)
+            warmed.append(name)
+        except (WeightsError, OSError, ValueError) as exc:
+            log.warning("warm-up: %s not loaded: %s", name, exc)
+    return warmed
 
 
 def _check_digit_args(info, n, digit):

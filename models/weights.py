@@ -15,7 +15,6 @@ import os
 import threading
 from pathlib import Path
 
-from models import BUILDERS
 
 WEIGHTS_ENV = "GAN_STUDIO_WEIGHTS"
 MANIFEST = "manifest.json"
@@ -60,6 +59,7 @@ def restore_hint(entry):
 
 def build(entry):
     """Build the (untrained) Keras model an entry describes."""
+    from models import BUILDERS  # noqa: PLC0415  (Keras and TensorFlow load here, not on reading the manifest)
     return BUILDERS[entry["builder"]](**entry.get("args", {}))
 
 
@@ -84,6 +84,9 @@ def load_model(name, directory=None):
     except FileNotFoundError:
         raise WeightsError(f"Weights file {path} for model '{name}' is missing. {restore_hint(entry)}") from None
     key = (str(directory), name, entry["sha256"], stat.st_size, stat.st_mtime_ns)
+    model = _cache.get(key)
+    if model is not None:  # loaded: no waiting behind another thread that is loading some other model
+        return model
     with _lock:
         if key not in _cache:
             actual = sha256_file(path)

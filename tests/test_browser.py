@@ -1,4 +1,5 @@
-"""A real browser (Debian's chromium via Playwright) against `streamlit run app.py` on a free port."""
+"""A real browser (Debian's chromium via Playwright) against the app started as `make run` starts it
+(`python serve.py`) on a free port."""
 
 import pytest
 

@@ -1,11 +1,17 @@
 """The inference API on the shipped digit models: determinism, argument checks, judged quality."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from models import inference
 from models.weights import load_model
 from training.digits import to_model_range
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.shipped
 VARIANTS = ["gan", "cgan", "dcgan", "cdcgan"]
@@ -67,3 +73,16 @@ def test_list_models_filters_by_task():
     names = [m["name"] for m in inference.list_models("digits")]
     assert names == sorted(VARIANTS)
     assert all(m["task"] == "digits" for m in inference.list_models("digits"))
+
+
+def test_warm_up_loads_the_first_page_model_and_reports_the_rest(caplog):
+    assert inference.warm_up() == [inference.DEFAULT_DIGITS]
+    assert inference.warm_up(["srgan_nowhere", "gan"]) == ["gan"]
+    assert "srgan_nowhere not loaded" in caplog.text
+
+
+def test_reading_the_manifest_does_not_import_tensorflow():
+    """The router and the pages' headers render while TensorFlow is still loading (serve.py's head start)."""
+    code = ("import sys, ui, models.weights, models.images, models.uploads; models.weights.read_manifest(); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -38,7 +38,7 @@ def new_seed():
 controls, output = st.columns([1, 2], gap="large")
 with controls:
     name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="variant",
-                        index=list(models).index("cdcgan") if "cdcgan" in models else 0)
+                        index=list(models).index(inference.DEFAULT_DIGITS) if inference.DEFAULT_DIGITS in models else 0)
     conditional = models[name]["args"].get("conditional", False)
     modes = ["Grid", "Single digit"] + (["All digits, one row each"] if conditional else [])
     mode = st.radio("Show", modes, horizontal=True, key="mode")

@@ -38,7 +38,7 @@ with left:
         }""")
 with right:
     try:
-        sample = inference.generate_digits("cdcgan", 40, seed=7)
+        sample = inference.generate_digits(inference.DEFAULT_DIGITS, 40, seed=7)
         ui.show_image(images.make_grid(sample, ncol=10), scale=3,
                       caption="Made just now by the conditional DCGAN: each column is one digit.")
     except (ValueError, inference.WeightsError) as exc:
