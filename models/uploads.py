@@ -6,6 +6,7 @@ truncated files and images over a pixel limit before decoding their pixels (deco
 
 import io
 import warnings
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -13,6 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_BYTES = 20 * 1024 * 1024  # matches server.maxUploadSize
 MAX_PIXELS = 4096 * 4096  # a 4096x4096 input is the largest accepted anywhere
 FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 
 
 class ImageError(ValueError):
@@ -53,6 +55,22 @@ def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES):
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for damaged data
         raise ImageError(f"The image file is damaged or truncated ({exc}).") from None
     return _to_uint8_rgb(im)
+
+
+def image_files(paths):
+    """Files named in ``paths``, with folders expanded (recursively, sorted) to the image files they hold."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            found.append(path)
+    return found
+
+
+def as_rgba(rgb, alpha):
+    """``decode_image``'s pair as one array: RGB, or RGBA when there is an alpha channel."""
+    return rgb if alpha is None else np.dstack([rgb, alpha])
 
 
 def _to_uint8_rgb(im):

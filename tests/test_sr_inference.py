@@ -1,6 +1,7 @@
 """upscale(): tiling equals whole-image inference, every input layout, argument checks."""
 
 import numpy as np
+from PIL import Image
 import pytest
 
 from models import inference, sr
@@ -61,3 +62,34 @@ def test_bad_arrays(tiny_sr):
         inference.upscale(np.zeros((8, 8, 3), np.float32), tiny_sr)
     with pytest.raises(ValueError, match="too small"):
         inference.upscale(np.zeros((2, 8, 3), np.uint8), tiny_sr)
+
+
+def test_cli_upscales_files_and_folders_keeping_alpha(tiny_sr, tmp_path, capsys):
+    from models.__main__ import main
+    (tmp_path / "in").mkdir()
+    Image.fromarray(photo(20, 24, seed=1)).save(tmp_path / "in" / "a.jpg")
+    rgba = np.dstack([photo(16, 12, seed=2), np.full((16, 12), 128, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "b.png")
+    out = tmp_path / "out"
+    assert main(["upscale", str(tmp_path / "in"), str(tmp_path / "b.png"), "--model", tiny_sr, "--out", str(out),
+                 "--scale", "2"]) == 0
+    a, b = Image.open(out / f"a_{tiny_sr}_x2.png"), Image.open(out / f"b_{tiny_sr}_x2.png")
+    assert (a.mode, a.size, b.mode, b.size) == ("RGB", (48, 40), "RGBA", (24, 32))
+    assert np.abs(np.asarray(b)[..., 3].astype(int) - 128).max() <= 1
+    assert "tile 1/1" in capsys.readouterr().err  # the progress bar
+
+
+def test_cli_stops_at_the_first_bad_file_unless_keep_going(tiny_sr, tmp_path, capsys):
+    from models.__main__ import main
+    (tmp_path / "1_bad.png").write_bytes(b"not an image")
+    Image.fromarray(photo(20, 20, seed=1)).save(tmp_path / "2_good.png")
+    out = tmp_path / "out"
+    assert main(["upscale", str(tmp_path / "1_bad.png"), str(tmp_path / "2_good.png"), "--model", tiny_sr,
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "1_bad.png: error: This file is not an image" in err and "Traceback" not in err
+    assert not list(out.iterdir())  # stopped before the good file
+    assert main(["upscale", str(tmp_path / "1_bad.png"), str(tmp_path / "2_good.png"), "--model", tiny_sr,
+                 "--out", str(out), "--keep-going"]) == 1
+    assert [p.name for p in out.iterdir()] == [f"2_good_{tiny_sr}_x4.png"]
+    assert "1 of 2 files failed" in capsys.readouterr().err

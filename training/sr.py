@@ -25,6 +25,7 @@ from models import BUILDERS, images, sr
 from models.weights import DEFAULT_DIR, load_model, read_manifest
 from training import common
 from models.quality import psnr_y, ssim_y
+from models.uploads import image_files
 
 MODULE = "training.sr"
 PRESETS = {
@@ -32,13 +33,12 @@ PRESETS = {
     "full": {"num_feat": 64, "num_block": 16, "upscale": 4, "upsampler": "progressive", "bicubic_skip": True,
              "batch_norm": True},
 }
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 # ---------------------------------------------------------------------------------------------- data
 
 def list_images(folder):
-    paths = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = image_files([folder])
     if not paths:
         raise SystemExit(f"no images found in {folder}")
     return paths

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from models import images, inference
+from models import images, inference, uploads
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
 MAX_INPUT_PIXELS = int(os.environ.get("GAN_STUDIO_SR_MAX_PIXELS", 1024 * 1024))  # output is 16x that
@@ -69,7 +69,7 @@ with upscale_tab:
             st.info("Pick an example or upload a photo (PNG, JPEG, WebP, ...).")
         else:
             rgb, alpha = picture
-            image = rgb if alpha is None else np.dstack([rgb, alpha])
+            image = uploads.as_rgba(rgb, alpha)
             key = (hashlib.sha256(image.tobytes()).hexdigest(), image.shape, model, scale, models[model]["sha256"])
             if go:
                 bar = st.progress(0.0, text="Upscaling...")
