@@ -49,15 +49,37 @@ def digits_table():
     return "\n".join(lines + ([judge] if judge else []))
 
 
+def sr_table():
+    """The README's table of shipped super-resolution models, in Markdown, straight from the manifest."""
+    lines = ["| model | parameters | file | training | data | Y-PSNR (bicubic) | gain | worst image | above bicubic | "
+             "SSIM (bicubic) | SqueezeNet distance (bicubic) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for m in inference.list_models("sr"):
+        x = m.get("metrics", {})
+        training = f"{m['steps']:,} steps x {m.get('batch_size', '?')}, {m.get('train_time_s', 0) / 60:.0f} min"
+        perceptual = f"{x['perceptual']:.2f} ({x['bicubic_perceptual']:.2f})" if "perceptual" in x else "n/a"
+        lines.append(
+            f"| {m['title']} (`{m['name']}`) | {m['params']:,} | {m.get('bytes', 0) / 1e6:.1f} MB | {training} | "
+            f"{Path(x.get('data', '?')).as_posix()} ({x.get('images', '?')} images) | "
+            f"{x.get('psnr', 0):.2f} dB ({x.get('bicubic_psnr', 0):.2f}) | {x.get('gain_db', 0):+.2f} dB | "
+            f"{x.get('worst_gain_db', 0):+.2f} dB | {x.get('images_above_bicubic', '?')} of {x.get('images', '?')} | "
+            f"{x.get('ssim', 0):.4f} ({x.get('bicubic_ssim', 0):.4f}) | {perceptual} |")
+    return "\n".join(lines)
+
+
+TABLES = {"digits-table": digits_table, "sr-table": sr_table}
+
+
 def cmd_table(args):
-    table = digits_table()
     if args.readme:
         text = args.readme.read_text()
-        start, end = text.index("<!-- digits-table -->"), text.index("<!-- /digits-table -->")
-        args.readme.write_text(text[:start] + "<!-- digits-table -->\n" + table + "\n" + text[end:])
+        for marker, make in TABLES.items():
+            if f"<!-- {marker} -->" in text:
+                start, end = text.index(f"<!-- {marker} -->"), text.index(f"<!-- /{marker} -->")
+                text = text[:start] + f"<!-- {marker} -->\n" + make() + "\n" + text[end:]
+        args.readme.write_text(text)
         print(f"updated {args.readme}")
     else:
-        print(table)
+        print("\n\n".join(make() for make in TABLES.values()))
 
 
 def cmd_digits(args):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from models import inference
 from models.__main__ import main
 from tests.conftest import ROOT
 
@@ -40,9 +41,13 @@ def test_bad_arguments_exit_nonzero_with_a_message():
     assert "unconditional" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_readme_model_table_is_the_manifest():
-    """The README's numbers come from `python -m models table`; regenerate the table after retraining."""
-    from models.__main__ import digits_table
+def test_readme_model_tables_are_the_manifest():
+    """The README's numbers come from `python -m models table --readme README.md`; rerun it after retraining."""
+    from models.__main__ import TABLES
     readme = (ROOT / "README.md").read_text()
-    start, end = readme.index("<!-- digits-table -->"), readme.index("<!-- /digits-table -->")
-    assert readme[start:end].split("\n", 1)[1].strip() == digits_table().strip()
+    tasks = {m.get("task") for m in inference.list_models()}
+    for marker, make in TABLES.items():
+        if marker.split("-")[0] not in tasks:
+            continue
+        start, end = readme.index(f"<!-- {marker} -->"), readme.index(f"<!-- /{marker} -->")
+        assert readme[start:end].split("\n", 1)[1].strip() == make().strip(), marker
