@@ -6,17 +6,18 @@ Bad arguments raise ``ValueError`` with a message meant for the user.
 """
 
 import logging
+import threading
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from models import digits, images, quality, sr
+from models import digits, images, quality, sketch, sr
 from models.uploads import ImageError, decode_image
 from models.weights import WeightsError, load_model, read_manifest
 
-__all__ = ["generate_digits", "interpolate_digits", "upscale", "evaluate_upscale", "list_models", "model_info",
-           "warm_up", "decode_image", "ImageError", "WeightsError"]
+__all__ = ["generate_digits", "interpolate_digits", "upscale", "evaluate_upscale", "sketch_to_photo",
+           "photo_to_sketch", "list_models", "model_info", "warm_up", "decode_image", "ImageError", "WeightsError"]
 
 log = logging.getLogger("gan_studio")
 DEFAULT_DIGITS = "cdcgan"  # the model the home and digits pages show first
@@ -260,3 +261,68 @@ def evaluate_upscale(hr, model="srresnet"):
     return {"lr": lr, "sr": out, "bicubic": bic, "hr": hr_crop,
             "psnr": quality.psnr_y(out, hr_crop), "ssim": quality.ssim_y(out, hr_crop),
             "bicubic_psnr": quality.psnr_y(bic, hr_crop), "bicubic_ssim": quality.ssim_y(bic, hr_crop)}
+
+
+# ---------------------------------------------------------------------------------------------- sketch to photo
+
+_variation_lock = threading.Lock()
+
+
+def photo_to_sketch(photo, domain="shoes"):
+    """A line drawing of a photo, as the sketch-to-photo models were trained on: uint8 (H, W), dark lines on
+    white. ``domain`` (shoes or faces) sets how much detail is kept."""
+    return sketch.photo_to_sketch(photo, domain)
+
+
+def sketch_input(sketch_img, size):
+    """A normalised sketch as a generator input batch of one: ``(x (1, size, size, 1) float32 in [-1, 1], box)``,
+    padded with white to a square; ``box`` (top, left, height, width) locates the sketch in the square."""
+    square, box = sketch.to_square(sketch_img, size)
+    return square[None, ..., None].astype(np.float32) / 127.5 - 1.0, box
+
+
+def _with_dropout(net, x, seed):
+    """One output with the U-Net's dropout left on (seeded): pix2pix's own source of variation. Batch norm
+    keeps its inference statistics (a non-trainable BatchNormalization ignores ``training=True``)."""
+    fn = getattr(net, "_gan_studio_dropout", None)
+    if fn is None:
+        import keras  # noqa: PLC0415
+        for layer in net.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+        fn = net._gan_studio_dropout = tf.function(lambda t: net(t, training=True), autograph=False)
+        net._gan_studio_dropouts = [layer for layer in net.layers if isinstance(layer, keras.layers.Dropout)]
+    with _variation_lock:  # the dropout seeds are shared state
+        for i, layer in enumerate(net._gan_studio_dropouts):
+            layer.seed_generator.state.assign(np.array([seed * 7919 + i, 0]).astype(
+                layer.seed_generator.state.dtype))
+        return fn(x).numpy()
+
+
+def sketch_to_photo(sketch_img, domain="shoes", variation=None):
+    """Turn a sketch into a photo-like image with the shipped ``pix2pix_<domain>`` model.
+
+    Args:
+        sketch_img: uint8 (H, W), (H, W, 3) or (H, W, 4): dark lines on white, light lines on dark (detected
+            and inverted), or a canvas with a transparent background. Any size and aspect: it is padded with
+            white to a square and resized to the model's resolution.
+        domain: ``shoes`` or ``faces``.
+        variation: None for the model's deterministic output, or a seed: dropout stays on, seeded, giving a
+            different but plausible photo per seed.
+
+    Returns:
+        uint8 RGB (h, w, 3) at the model's resolution, cropped to the sketch's aspect.
+    """
+    name = f"pix2pix_{domain}"
+    info, net = _model_for(name, "pix2pix", "a sketch-to-photo model")
+    arr = np.asarray(sketch_img)
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"sketch must be a uint8 (H, W), (H, W, 3) or (H, W, 4) array, got {arr.dtype} {arr.shape}.")
+    if min(arr.shape[:2]) < 8:
+        raise ValueError(f"The sketch is too small ({arr.shape[1]}x{arr.shape[0]}).")
+    clean = sketch.normalize_sketch(arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr)
+    if sketch.is_blank(clean):
+        raise ValueError("The sketch is empty: draw some lines first.")
+    x, (top, left, h, w) = sketch_input(clean, info["args"]["image_size"])
+    out = _traced(net)(x).numpy() if variation is None else _with_dropout(net, x, int(variation))
+    return images.to_uint8(out)[0][top:top + h, left:left + w]

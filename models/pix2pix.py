@@ -1,0 +1,80 @@
+"""Pix2Pix (Isola et al., 2017): a U-Net generator (sketch -> photo) and a 70x70 PatchGAN discriminator.
+
+Block functions after TensorFlow's pix2pix tutorial. Sketches are (S, S, 1) in [-1, 1] (white = 1), photos
+(S, S, 3) in [-1, 1]. Pure Keras: no file I/O here.
+"""
+
+import keras
+from keras import layers
+
+INIT = keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def downsample(x, filters, batch_norm=True):
+    """Conv 4x4 stride 2 - (BatchNorm) - LeakyReLU: halves the size."""
+    x = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=INIT, use_bias=not batch_norm)(x)
+    if batch_norm:
+        x = layers.BatchNormalization()(x)
+    return layers.LeakyReLU(0.2)(x)
+
+
+def upsample(x, filters, dropout=False):
+    """Transposed conv 4x4 stride 2 - BatchNorm - (Dropout 0.5) - ReLU: doubles the size."""
+    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", kernel_initializer=INIT, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    if dropout:
+        x = layers.Dropout(0.5)(x)  # pix2pix's only noise source; the app can keep it on for variations
+    return layers.ReLU()(x)
+
+
+def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, name="unet_generator"):
+    """U-Net generator: sketch (S, S, in_channels) -> photo (S, S, 3), tanh.
+
+    Downsamples to 1x1 (log2(S) levels) and back up, each decoder level concatenated with the encoder level
+    of the same size. The three innermost decoder blocks use dropout, as in the paper.
+
+    Args:
+        image_size: S, a power of two (128 shipped here; 256 is the paper's and the GPU preset's).
+        num_feat: channels of the first level (ngf; 64 in the paper).
+        max_mult: channel cap as a multiple of num_feat (8 in the paper; 4 keeps the shipped file small).
+        in_channels: 1 for a grey sketch.
+        name: model name.
+    """
+    depth = image_size.bit_length() - 1
+    if 1 << depth != image_size or depth < 3:
+        raise ValueError(f"image_size must be a power of two >= 8, got {image_size}")
+    widths = [num_feat * min(2 ** i, max_mult) for i in range(depth)]
+    sketch = keras.Input((image_size, image_size, in_channels), name="sketch")
+    x, skips = sketch, []
+    for i, w in enumerate(widths):
+        x = downsample(x, w, batch_norm=0 < i < depth - 1)  # (S / 2^(i+1), S / 2^(i+1), w)
+        skips.append(x)
+    for i, (w, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
+        x = upsample(x, w, dropout=i < 3)  # (size of skip, w)
+        x = layers.Concatenate()([x, skip])  # (size of skip, 2w)
+    out = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=INIT, activation="tanh",
+                                 dtype="float32")(x)  # (S, S, 3)
+    return keras.Model(sketch, out, name=name)
+
+
+def patchgan_discriminator(image_size=128, num_feat=64, in_channels=1, name="patchgan_discriminator"):
+    """70x70 PatchGAN: (sketch, photo) -> a grid of real/fake logits, one per overlapping 70x70 patch.
+
+    Args:
+        image_size: S of the pairs it judges (the layers are convolutional; S only fixes the input shape).
+        num_feat: channels of the first conv (64 in the paper).
+        in_channels: channels of the sketch.
+        name: model name.
+    """
+    sketch = keras.Input((image_size, image_size, in_channels), name="sketch")
+    photo = keras.Input((image_size, image_size, 3), name="photo")
+    x = layers.Concatenate()([sketch, photo])  # (S, S, in + 3)
+    x = downsample(x, num_feat, batch_norm=False)  # (S/2, S/2, f)
+    x = downsample(x, num_feat * 2)  # (S/4, S/4, 2f)
+    x = downsample(x, num_feat * 4)  # (S/8, S/8, 4f)
+    x = layers.ZeroPadding2D()(x)
+    x = layers.Conv2D(num_feat * 8, 4, kernel_initializer=INIT, use_bias=False)(x)  # (S/8 - 1, ., 8f)
+    x = layers.LeakyReLU(0.2)(layers.BatchNormalization()(x))
+    x = layers.ZeroPadding2D()(x)
+    out = layers.Conv2D(1, 4, kernel_initializer=INIT, dtype="float32")(x)  # (S/8 - 2, S/8 - 2, 1) logits
+    return keras.Model([sketch, photo], out, name=name)

@@ -1,0 +1,99 @@
+"""Sketches: photos to line drawings (the pix2pix training pairs and the app's "photo to sketch"), and the
+clean-up that turns whatever a visitor draws or uploads into the same kind of image.
+
+A sketch is a uint8 (H, W) array: dark thin lines (0) on white (255). Pure numpy and OpenCV; no TensorFlow.
+"""
+
+import cv2
+import numpy as np
+
+# Per domain: Gaussian smoothing before edge detection (faces have skin texture and hair to ignore), the share of
+# pixels that become edges (Canny's thresholds are set from the gradient's percentiles, so the line density is
+# the same for a dark and a light photo), and the smallest stroke kept (in pixels, at 256x256).
+DOMAINS = {
+    "shoes": {"sigma": 1.4, "edge_share": 0.06, "min_stroke": 24},
+    "faces": {"sigma": 1.7, "edge_share": 0.09, "min_stroke": 20},
+}
+WORK_SIZE = 256  # edges are found at this resolution, whatever the photo's size
+
+
+def _rgb(image):
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3):
+        raise ValueError(f"image must be a uint8 (H, W) or (H, W, C) array, got {arr.dtype} {arr.shape}.")
+    if arr.ndim == 2:
+        return np.repeat(arr[..., None], 3, axis=2)
+    if arr.shape[2] == 4:  # composite on white
+        alpha = arr[..., 3:4].astype(np.float32) / 255.0
+        return np.rint(arr[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    if arr.shape[2] == 1:
+        return np.repeat(arr, 3, axis=2)
+    return arr[..., :3]
+
+
+def photo_to_sketch(photo, domain="shoes"):
+    """A line drawing of ``photo``: uint8 (H, W) with dark 1-2 px lines on white, the photo's size.
+
+    Canny edges of the smoothed luminance, thresholds chosen so that about ``edge_share`` of the pixels are
+    candidate edges, strokes shorter than ``min_stroke`` pixels removed (specks), lines slightly softened.
+    """
+    if domain not in DOMAINS:
+        raise ValueError(f"domain must be one of {', '.join(DOMAINS)}, got {domain!r}.")
+    p = DOMAINS[domain]
+    rgb = _rgb(photo)
+    h, w = rgb.shape[:2]
+    gray = cv2.cvtColor(cv2.resize(rgb, (WORK_SIZE, WORK_SIZE), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    smooth = cv2.GaussianBlur(gray, (0, 0), p["sigma"])
+    gx, gy = cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1)
+    magnitude = np.hypot(gx, gy)
+    high = max(float(np.percentile(magnitude, 100 * (1 - p["edge_share"]))), 20.0)
+    edges = cv2.Canny(smooth, 0.4 * high, high, L2gradient=True)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(edges, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= p["min_stroke"]
+    lines = keep[labels].astype(np.float32)
+    lines = cv2.GaussianBlur(lines, (0, 0), 0.6) * 1.6  # anti-aliased, about 1.5 px wide
+    sketch = np.clip(255.0 * (1.0 - lines), 0, 255).astype(np.uint8)
+    return cv2.resize(sketch, (w, h), interpolation=cv2.INTER_AREA) if (h, w) != sketch.shape else sketch
+
+
+def normalize_sketch(image):
+    """Whatever a visitor drew or uploaded, as dark lines on white: uint8 (H, W).
+
+    A canvas RGBA image with a transparent background is composited on white (its strokes are opaque); a colour
+    drawing becomes grey; an inverted drawing (light lines on a dark ground, e.g. an edge map) is flipped.
+    """
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] == 4 and arr[..., 3].min() == 0 and arr[..., 3].max() > 0:
+        # a canvas: dark strokes are ink, white ones (an eraser drawn as a white pen) clear it
+        alpha = arr[..., 3].astype(np.float32) / 255.0
+        lum = cv2.cvtColor(np.ascontiguousarray(arr[..., :3]), cv2.COLOR_RGB2GRAY)
+        ink = (lum < 200).astype(np.float32)
+        return np.clip(255.0 * (1.0 - alpha * ink), 0, 255).astype(np.uint8)
+    gray = cv2.cvtColor(_rgb(arr), cv2.COLOR_RGB2GRAY)
+    if np.median(gray) < 128:  # mostly dark: light lines on black
+        gray = 255 - gray
+    return gray
+
+
+def is_blank(sketch, min_ink=0.001):
+    """True when a (normalised) sketch has next to no dark pixels: an empty canvas."""
+    return float(np.mean(np.asarray(sketch) < 128)) < min_ink
+
+
+def to_square(sketch, size):
+    """A sketch padded with white to a centred square and resized to ``size``, its lines kept black and at least
+    1 px wide (plain area resizing turns thin lines grey, or loses them). Returns ``(square uint8 (size, size), (top, left, height, width))``, the box being
+    where the original lies in the square, in the square's pixels."""
+    h, w = sketch.shape
+    side = max(h, w)
+    top, left = (side - h) // 2, (side - w) // 2
+    padded = np.full((side, side), 255, np.uint8)
+    padded[top:top + h, left:left + w] = sketch
+    k = side // size
+    if k > 1:  # widen the lines to the reduction factor first, so that even 1 px lines survive it
+        padded = cv2.erode(padded, np.ones((k, k), np.uint8))
+    small = cv2.resize(padded, (size, size), interpolation=cv2.INTER_AREA)
+    f = size / side
+    box = (int(round(top * f)), int(round(left * f)), max(1, int(round(h * f))), max(1, int(round(w * f))))
+    return np.where(small < 160, 0, 255).astype(np.uint8), box

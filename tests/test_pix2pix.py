@@ -1,0 +1,125 @@
+"""Sketch to photo: photo_to_sketch, sketch clean-up, the training CLI on tiny data, and sketch_to_photo."""
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from models import inference, sketch
+from training import pix2pix
+
+
+def product_photo(size=256, seed=0, shade=1.0):
+    """A synthetic 'product shot': a few filled, outlined shapes on a white ground."""
+    rng = np.random.default_rng(seed)
+    img = np.full((size, size, 3), 255, np.uint8)
+    for _ in range(4):
+        colour = tuple(int(c) for c in rng.integers(20, 200, 3))
+        centre = tuple(int(c) for c in rng.integers(size // 4, 3 * size // 4, 2))
+        axes = tuple(int(a) for a in rng.integers(size // 10, size // 4, 2))
+        cv2.ellipse(img, centre, axes, float(rng.integers(0, 180)), 0, 360, colour, -1)
+    cv2.rectangle(img, (size // 6, size // 2), (size // 2, 5 * size // 6), (90, 60, 30), -1)
+    return np.clip(img.astype(np.float32) * shade, 0, 255).astype(np.uint8)
+
+
+def ink_share(sk):
+    return float(np.mean(sk < 128))
+
+
+@pytest.mark.parametrize("domain", sorted(sketch.DOMAINS))
+def test_photo_to_sketch_is_thin_dark_lines_on_white(domain):
+    sk = inference.photo_to_sketch(product_photo(), domain)
+    assert sk.shape == (256, 256) and sk.dtype == np.uint8
+    assert np.median(sk) == 255  # mostly white
+    assert 0.005 < ink_share(sk) < 0.15
+    lines = (sk < 128).astype(np.uint8)
+    thick = cv2.erode(lines, np.ones((3, 3), np.uint8))  # what survives is more than 2 px thick
+    assert thick.sum() < 0.1 * lines.sum()
+
+
+def test_photo_to_sketch_line_density_is_stable():
+    shares = [ink_share(sketch.photo_to_sketch(product_photo(seed=s, shade=shade)))
+              for s in range(3) for shade in (1.0, 0.5)]
+    assert max(shares) < 2.0 * min(shares)
+    # darker lighting, same shapes: about the same lines
+    a, b = (sketch.photo_to_sketch(product_photo(shade=shade)) < 128 for shade in (1.0, 0.5))
+    assert np.logical_and(a, b).sum() > 0.6 * a.sum()
+
+
+def test_photo_to_sketch_keeps_size_and_accepts_grey_and_rgba():
+    photo = product_photo()[:200, :120]
+    assert sketch.photo_to_sketch(photo).shape == (200, 120)
+    assert sketch.photo_to_sketch(photo[..., 0]).shape == (200, 120)
+    rgba = np.dstack([photo, np.full(photo.shape[:2], 255, np.uint8)])
+    assert sketch.photo_to_sketch(rgba).shape == (200, 120)
+    with pytest.raises(ValueError, match="domain"):
+        sketch.photo_to_sketch(photo, "cars")
+
+
+def test_canvas_rgba_with_transparent_background_is_black_lines_on_white():
+    canvas = np.zeros((100, 150, 4), np.uint8)  # what the drawing canvas returns: transparent, black strokes
+    cv2.line(canvas, (10, 10), (140, 90), (0, 0, 0, 255), 3)
+    cv2.line(canvas, (10, 90), (140, 10), (255, 255, 255, 255), 3)  # a white pen stroke erases
+    clean = sketch.normalize_sketch(canvas)
+    assert clean.shape == (100, 150)
+    assert clean[0, 0] == 255 and clean[50, 75] == 255  # background, and the crossing erased
+    assert clean[10, 10] == 0 and 0.01 < ink_share(clean) < 0.1
+
+
+def test_inverted_sketch_is_flipped():
+    inverted = np.zeros((64, 64), np.uint8)
+    cv2.circle(inverted, (32, 32), 20, 255, 2)  # white lines on black, like an edge map
+    clean = sketch.normalize_sketch(np.dstack([inverted] * 3))
+    assert clean[0, 0] == 255 and clean[32, 12] == 0
+
+
+def test_empty_canvas_is_blank():
+    assert sketch.is_blank(sketch.normalize_sketch(np.zeros((80, 80, 4), np.uint8)))
+    assert not sketch.is_blank(sketch.photo_to_sketch(product_photo()))
+
+
+def test_to_square_pads_with_white_and_keeps_lines_black():
+    thin = np.full((300, 100), 255, np.uint8)
+    thin[:, 50] = 0  # a 1 px line: grey after a 3x reduction, black again after to_square
+    square, box = sketch.to_square(thin, 64)
+    assert square.shape == (64, 64) and box == (0, 21, 64, 21)
+    assert square[:, :20].min() == 255 and square[:, 21:42].min() == 0
+
+
+def test_augmentation_changes_the_strokes_but_keeps_a_drawing():
+    sk = sketch.to_square(sketch.photo_to_sketch(product_photo()), 64)[0]
+    ds = pix2pix.make_dataset(np.stack([sk] * 4), np.stack([product_photo(64)] * 4), batch_size=4, seed=0)
+    sketches, photos = (np.asarray(t) for t in next(iter(ds)))
+    assert sketches.shape == (4, 64, 64, 1) and photos.shape == (4, 64, 64, 3)
+    assert sketches.min() >= -1 and sketches.max() <= 1
+    inks = [(s < 0).mean() for s in sketches]
+    assert all(0.003 < i < 0.5 for i in inks)
+    assert len({round(i, 4) for i in inks}) > 1  # each copy drawn differently
+
+
+def test_train_export_and_translate(tmp_path, weights_dir):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(6):
+        Image.fromarray(product_photo(96, seed=i)).save(photos / f"{i}.jpg")
+    pix2pix.main(["--name", "pix2pix_shoes", "--domain", "shoes", "--data", str(photos), "--val", str(photos),
+                  "--steps", "2", "--ckpt-every", "1", "--batch-size", "2", "--preset", "small",
+                  "--out", str(tmp_path / "run"), "--export", "--weights-dir", str(weights_dir),
+                  "--perceptual-weights", str(tmp_path / "none.h5")])
+    entry = inference.model_info("pix2pix_shoes")
+    assert entry["task"] == "pix2pix" and entry["domain"] == "shoes" and entry["steps"] == 2
+    assert {"l1", "ssim", "mean_photo_l1"} <= set(entry["metrics"])
+    assert (tmp_path / "run" / "samples" / "step_0000002.png").exists()
+
+    drawing = np.full((90, 60), 255, np.uint8)
+    cv2.circle(drawing, (30, 45), 20, 0, 2)
+    out = inference.sketch_to_photo(drawing, "shoes")
+    assert out.dtype == np.uint8 and out.shape == (128, 85, 3)  # the sketch's aspect, at the model's 128 px
+    np.testing.assert_array_equal(out, inference.sketch_to_photo(drawing, "shoes"))
+    a, b = (inference.sketch_to_photo(drawing, "shoes", variation=s) for s in (1, 2))
+    np.testing.assert_array_equal(a, inference.sketch_to_photo(drawing, "shoes", variation=1))  # seeded
+    assert not np.array_equal(a, b)
+    with pytest.raises(ValueError, match="empty"):
+        inference.sketch_to_photo(np.full((64, 64), 255, np.uint8), "shoes")
+    with pytest.raises(ValueError, match="pix2pix_faces"):
+        inference.sketch_to_photo(drawing, "faces")

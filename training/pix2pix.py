@@ -1,0 +1,348 @@
+"""Train and evaluate Pix2Pix sketch -> photo models (Isola et al., 2017: U-Net + 70x70 PatchGAN, GAN + 100 L1).
+
+    # the shipped models: sketches made from the photos by models.sketch.photo_to_sketch
+    python -m training.pix2pix --name pix2pix_shoes --domain shoes --data ../shared/data/shoes/train \\
+        --val ../shared/data/shoes/val --export
+    # your own photos (any folder), or ready pairs in the edges2shoes side-by-side format (sketch | photo)
+    python -m training.pix2pix --name my_cars --domain shoes --data path/to/photos
+    python -m training.pix2pix --name handbags --pairs path/to/edges2handbags/train
+    # the evaluation (L1, SSIM, Frechet distance in SqueezeNet space with its baselines) on any folder
+    python -m training.pix2pix eval --model pix2pix_shoes --data ../shared/data/shoes/val
+
+Sketches are augmented while training (stroke width 1 to 5 px, small warps, dropped strokes, lighter or
+softer lines) so that hand-drawn lines of any brush give good photos. ``--preset full`` is the paper's
+256x256 configuration (ngf 64, channel cap 8x) for a GPU.
+"""
+
+import json
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from models import BUILDERS, images, sketch
+from models.quality import ssim_y
+from models.uploads import image_files
+from models.weights import DEFAULT_DIR, load_model, read_manifest
+from training import common, metrics
+
+MODULE = "training.pix2pix"
+PRESETS = {
+    "small": ({"image_size": 128, "num_feat": 32, "max_mult": 4}, {"image_size": 128, "num_feat": 32}),
+    "full": ({"image_size": 256, "num_feat": 64, "max_mult": 8}, {"image_size": 256, "num_feat": 64}),
+}
+TITLES = {"shoes": "Pix2Pix shoes (sketch to photo)", "faces": "Pix2Pix faces (sketch to photo)"}
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+def square(rgb, size):
+    """Centre square crop, resized to ``size`` (area filter)."""
+    h, w = rgb.shape[:2]
+    s = min(h, w)
+    crop = rgb[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def load_photo(path):
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def load_training_pairs(data=None, pairs=None, domain="shoes", size=128, limit=None):
+    """(sketches uint8 (N, S, S), photos uint8 (N, S, S, 3)) from a photo folder (sketches made by
+    ``photo_to_sketch``) or a folder of side-by-side pairs (left: sketch or edge map, right: photo)."""
+    paths = image_files([pairs or data])[:limit]
+    if not paths:
+        raise SystemExit(f"no images found in {pairs or data}")
+    sketches, photos = [], []
+    for path in paths:
+        rgb = load_photo(path)
+        if pairs:
+            half = rgb.shape[1] // 2
+            a, b = rgb[:, :half], rgb[:, half:2 * half]
+            sketches.append(sketch.to_square(sketch.normalize_sketch(square(a, 256)), size)[0])
+            photos.append(square(b, size))
+        else:
+            sketches.append(sketch.to_square(sketch.photo_to_sketch(square(rgb, 256), domain), size)[0])
+            photos.append(square(rgb, size))
+    return np.stack(sketches), np.stack(photos)
+
+
+def _warp(img, seed, size, strength):
+    """A small random affine warp (rotation, scale, shear, shift) of one (S, S, C) image; fills with white."""
+    r = tf.random.stateless_uniform((6,), seed, -1.0, 1.0) * strength
+    angle, scale, shear = r[0] * 0.07, 1.0 + r[1] * 0.06, r[2] * 0.05
+    c, s = tf.cos(angle) * scale, tf.sin(angle) * scale
+    centre = size / 2.0
+    tx, ty = r[3] * 0.03 * size, r[4] * 0.03 * size
+    # output -> input pixel map: [a0 a1 a2; b0 b1 b2; 0 0]
+    a0, a1, b0, b1 = c, -s + shear, s, c
+    a2 = centre - a0 * centre - a1 * centre + tx
+    b2 = centre - b0 * centre - b1 * centre + ty
+    transform = tf.stack([a0, a1, a2, b0, b1, b2, 0.0, 0.0])[None]
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=img[None], transforms=transform, output_shape=[size, size], fill_value=1.0,
+        interpolation="BILINEAR", fill_mode="CONSTANT")[0]
+
+
+def augment_sketch(ink, seed, size):
+    """Free-hand-like variations of a sketch's ink map (S, S, 1), 1 = line: dropped strokes, stroke width 1 to
+    5 px, a small warp, lighter and softer lines."""
+    seeds = tf.random.experimental.stateless_split(seed, 6)
+    # dropped strokes: a smooth random mask removes up to a quarter of the lines
+    noise = tf.random.stateless_uniform((1, 6, 6, 1), seeds[0])
+    keep = tf.image.resize(noise, (size, size), method="bilinear")[0]
+    drop = tf.random.stateless_uniform((), seeds[1], 0.0, 0.25)
+    ink = ink * tf.cast(keep > drop, ink.dtype)
+    # stroke width: the ~1 px lines grown by a max filter of size 1 to 4 (1 to 5 px strokes)
+    width = tf.random.stateless_uniform((), seeds[2], 0, 4, dtype=tf.int32)
+    ink = tf.switch_case(width, [lambda k=k: ink if k == 1 else
+                                 tf.nn.max_pool2d(ink[None], k, 1, "SAME")[0] for k in range(1, 5)])
+    ink = 1.0 - _warp(1.0 - ink, seeds[3], size, 1.0)
+    # softer (blurred) and lighter lines now and then
+    ink = tf.cond(tf.random.stateless_uniform((), seeds[4]) < 0.3,
+                  lambda: tf.nn.avg_pool2d(ink[None], 3, 1, "SAME")[0] * 1.5, lambda: ink)
+    darkness = tf.random.stateless_uniform((), seeds[5], 0.6, 1.0)
+    return tf.clip_by_value(ink * darkness, 0.0, 1.0)
+
+
+def make_dataset(sketches, photos, batch_size, seed, augment=True):
+    """Endless batches of (sketch (S, S, 1), photo (S, S, 3)) in [-1, 1]: random jitter (enlarge by 1/8 and
+    crop back) and flips applied to both, free-hand augmentation to the sketch."""
+    size = sketches.shape[1]
+    ds = tf.data.Dataset.from_tensor_slices((sketches[..., None], photos)).repeat().shuffle(len(photos), seed=seed)
+    ds = tf.data.Dataset.zip(ds, tf.data.Dataset.random(seed=seed).batch(2))
+
+    def prepare(pair, seeds):
+        (sk, ph), seed2 = pair, tf.stack([seeds[0], seeds[1]])
+        both = tf.concat([tf.cast(sk, tf.float32), tf.cast(ph, tf.float32)], -1) / 255.0  # (S, S, 4)
+        split = tf.random.experimental.stateless_split(seed2, 3)
+        if augment:
+            big = size + size // 8
+            both = tf.image.resize(both, (big, big), method="bilinear")
+            both = tf.image.stateless_random_crop(both, (size, size, 4), seed=split[0])
+            both = tf.image.stateless_random_flip_left_right(both, seed=split[1])
+        ink = 1.0 - both[..., :1]
+        if augment:
+            ink = augment_sketch(ink, split[2], size)
+        return (1.0 - ink) * 2.0 - 1.0, both[..., 1:] * 2.0 - 1.0
+
+    return ds.map(prepare, num_parallel_calls=2).batch(batch_size, drop_remainder=True).prefetch(4)
+
+
+# ---------------------------------------------------------------------------------------------- model
+
+class Pix2Pix(common.TrainerModel):
+    """Conditional GAN for paired translation: D judges (sketch, photo) pairs patch by patch, G minimises the
+    adversarial loss plus ``l1_weight`` times the L1 distance to the real photo.
+
+    Args:
+        generator: sketch -> photo.
+        discriminator: [sketch, photo] -> patch logits.
+        l1_weight: lambda of the paper (100).
+    """
+
+    def __init__(self, generator, discriminator, l1_weight=100.0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.discriminator, self.l1_weight = generator, discriminator, l1_weight
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in ("g_loss", "g_adv", "g_l1", "d_loss",
+                                                                   "d_real", "d_fake")}
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        self.mae = keras.losses.MeanAbsoluteError()
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def generator_loss(self, fake_logits, fake, photo):
+        """(total, adversarial, L1): fool D everywhere, and stay close to the real photo."""
+        adversarial = self.bce(tf.ones_like(fake_logits), fake_logits)
+        l1 = self.mae(photo, fake)
+        return adversarial + self.l1_weight * l1, adversarial, l1
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        """Real pairs -> 1, generated pairs -> 0; halved, as in the paper, to slow D down."""
+        return 0.5 * (self.bce(tf.ones_like(real_logits), real_logits)
+                      + self.bce(tf.zeros_like(fake_logits), fake_logits))
+
+    def train_step(self, data):
+        sketch_in, photo = data
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generator(sketch_in, training=True)
+            real_logits = self.discriminator([sketch_in, photo], training=True)
+            fake_logits = self.discriminator([sketch_in, fake], training=True)
+            g_loss, g_adv, g_l1 = self.generator_loss(fake_logits, fake, photo)
+            d_loss = self.discriminator_loss(real_logits, fake_logits)
+            g_scaled, d_scaled = self.g_optimizer.scale_loss(g_loss), self.d_optimizer.scale_loss(d_loss)
+        g_grads = g_tape.gradient(g_scaled, self.generator.trainable_variables)
+        d_grads = d_tape.gradient(d_scaled, self.discriminator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(g_grads, self.generator.trainable_variables))
+        self.d_optimizer.apply_gradients(zip(d_grads, self.discriminator.trainable_variables))
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync  # losses came divided by it
+        for key, value in (("g_loss", g_loss), ("g_adv", g_adv), ("g_l1", g_l1), ("d_loss", d_loss)):
+            self.trackers[key].update_state(value * replicas)
+        self.trackers["d_real"].update_state(tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, "float32"))))
+        self.trackers["d_fake"].update_state(tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, "float32"))))
+        return self.logs()
+
+
+# ---------------------------------------------------------------------------------------------- evaluation
+
+def squeezenet_features(weights):
+    """uint8 (N, S, S, 3) -> (N, 512) globally averaged SqueezeNet fire9 features, or None without weights."""
+    from training import perceptual  # noqa: PLC0415
+    if not weights or not Path(weights).exists():
+        print(f"Frechet distance skipped: SqueezeNet weights {weights} not found", flush=True)
+        return None
+    net = perceptual.squeezenet(outputs=("fire9",), weights=weights)
+
+    def features(batch):
+        out = [np.asarray(net(batch[i:i + 64].astype("float32") / 255.0)).mean(axis=(1, 2))
+               for i in range(0, len(batch), 64)]
+        return np.concatenate(out)
+
+    return features
+
+
+def evaluate_generator(translate, sketches, photos, train_photos=None, features=None):
+    """Mean L1 (0-1 scale) and SSIM of ``translate(sketches)`` against ``photos``; with ``features``, the Frechet
+    distance to the real photos, beside the mean training photo's (trivial baseline) and real vs real."""
+    outputs = np.stack([translate(s) for s in sketches])
+    result = {"images": len(photos),
+              "l1": round(float(np.mean(np.abs(outputs.astype(np.float32) - photos) / 255.0)), 4),
+              "ssim": round(float(np.mean([ssim_y(o, p, border=0) for o, p in zip(outputs, photos)])), 4)}
+    if train_photos is not None:
+        mean_photo = np.rint(train_photos.astype(np.float64).mean(axis=0)).astype(np.uint8)
+        result["mean_photo_l1"] = round(float(np.mean(np.abs(mean_photo.astype(np.float32) - photos) / 255.0)), 4)
+        result["mean_photo_ssim"] = round(float(np.mean([ssim_y(mean_photo, p, border=0) for p in photos])), 4)
+    if features is not None:
+        real = metrics.feature_stats(features(photos))
+        result["frechet"] = round(metrics.frechet_distance(features(outputs), real), 2)
+        result["frechet_feature"] = "SqueezeNet 1.1 fire9, global average (512-d)"
+        if train_photos is not None:
+            pick = np.random.default_rng(0).choice(len(train_photos), min(len(train_photos), len(photos)), False)
+            result["frechet_mean_photo"] = round(metrics.frechet_distance(
+                features(np.repeat(mean_photo[None], len(photos), axis=0)), real), 2)
+            result["frechet_real_train_vs_val"] = round(metrics.frechet_distance(features(train_photos[pick]),
+                                                                                 real), 2)
+            result["frechet_share_of_baseline"] = round(result["frechet"] / result["frechet_mean_photo"], 3)
+    return outputs, result
+
+
+def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entry=None, perceptual_weights=None):
+    """Score model ``name`` on a folder of photos (sketches made from them); writes ``metrics`` to the manifest."""
+    from models import inference  # noqa: PLC0415
+    entry = entry or read_manifest(weights_dir)[name]
+    size, domain = entry["args"]["image_size"], entry["domain"]
+    sketches, photos = load_training_pairs(folder, domain=domain, size=size, limit=limit)
+    train_photos = load_training_pairs(train, domain=domain, size=size, limit=2000)[1] if train else None
+    net = load_model(name, weights_dir)
+    traced = tf.function(lambda x: net(x, training=False), reduce_retracing=True)
+
+    def translate(s):
+        return images.to_uint8(traced(inference.sketch_input(s, size)[0]))[0]
+
+    _, result = evaluate_generator(translate, sketches, photos, train_photos,
+                                   squeezenet_features(perceptual_weights))
+    result["data"] = str(folder)
+    entry["metrics"] = result
+    entry["eval"] = {"protocol": f"val photos at {size}x{size}, sketches by photo_to_sketch (no augmentation)",
+                     "command": f"python -m {MODULE} eval --model {name} --data {folder}"
+                                + (f" --train {train}" if train else "")}
+    common.write_manifest_entry(weights_dir, name, entry)
+    print(json.dumps(result), flush=True)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- train
+
+def train(args):
+    g_args, d_args = (dict(a) for a in PRESETS[args.preset])
+    size = g_args["image_size"]
+    out = args.out or Path("runs") / args.name
+    sketches, photos = load_training_pairs(args.data, args.pairs, args.domain, size, args.limit)
+    val = load_training_pairs(args.val, domain=args.domain, size=size, limit=8) if args.val else None
+    strategy = common.setup(args)
+    with strategy.scope():
+        generator = BUILDERS["unet_generator"](**g_args)
+        discriminator = BUILDERS["patchgan_discriminator"](**d_args)
+        common.sync_batch_norm(strategy, generator, discriminator)
+        model = Pix2Pix(generator, discriminator, l1_weight=args.l1_weight)
+        model.compile(common.make_optimizer(args), common.make_optimizer(args), jit_compile=args.jit)
+        model.g_optimizer.build(generator.trainable_variables)
+        model.d_optimizer.build(discriminator.trainable_variables)
+    config = {"generator": ["unet_generator", g_args], "discriminator": ["patchgan_discriminator", d_args],
+              "domain": args.domain, "args": vars(args), "command": args.command_line}
+    run = common.Run(out, config, model.g_optimizer, generator=generator, discriminator=discriminator,
+                     g_optimizer=model.g_optimizer, d_optimizer=model.d_optimizer)
+    shown_sk, shown_ph = val if val is not None else (sketches[:8], photos[:8])
+    shown_in = shown_sk[..., None].astype("float32") / 127.5 - 1.0
+
+    def sample_grid():  # rows: sketch | output | photo
+        outs = images.to_uint8(generator(shown_in, training=False))
+        rows = [np.repeat(shown_sk[..., None], 3, axis=3), outs, shown_ph]
+        return images.make_grid(np.concatenate(rows), ncol=len(shown_sk))
+
+    print(f"{args.name}: G {generator.count_params():,} params, D {discriminator.count_params():,} params, "
+          f"{len(photos):,} pairs at {size}px, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
+    common.fit(model, make_dataset(sketches, photos, args.batch_size, args.seed), run, args, sample_grid)
+    if args.export and common.is_chief():
+        source = f"{args.pairs} (pairs)" if args.pairs else f"{args.data} (sketches by photo_to_sketch)"
+        entry = common.export(generator, args.name, "unet_generator", g_args, args.weights_dir, task="pix2pix",
+                              domain=args.domain, title=args.title or TITLES.get(args.domain, args.name),
+                              dataset=f"{source}, {len(photos)} photos", steps=run.step,
+                              batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
+                              command=args.command_line,
+                              discriminator={"builder": "patchgan_discriminator", "args": d_args,
+                                             "params": int(discriminator.count_params())})
+        if args.val:
+            evaluate(args.name, args.val, args.weights_dir, train=args.data, entry=entry,
+                     perceptual_weights=args.perceptual_weights)
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+def main(argv=None):
+    parser, sub = common.cli(MODULE, __doc__)
+    p = sub.add_parser("train", help="train a model (the default command)")
+    p.add_argument("--name", required=True, help="model name in the manifest, e.g. pix2pix_shoes")
+    p.add_argument("--title", help="human title for the model card")
+    p.add_argument("--domain", choices=sorted(sketch.DOMAINS), default="shoes",
+                   help="how photo_to_sketch draws the training sketches (and the app's domain picker)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="folder of photos (sketches are made from them)")
+    src.add_argument("--pairs", help="folder of side-by-side pairs, sketch left and photo right (edges2shoes)")
+    p.add_argument("--val", help="folder of validation photos: samples every checkpoint, evaluation at export")
+    p.add_argument("--limit", type=int, help="use only the first N training images")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="small", help="small: 128px; full: 256px (GPU)")
+    p.add_argument("--l1-weight", type=float, default=100.0)
+    p.add_argument("--perceptual-weights", type=Path, default=None, help="SqueezeNet HDF5 weights (Frechet)")
+    common.add_common_args(p, steps=20_000, batch_size=8, ckpt_every=500, lr=2e-4)
+    p = sub.add_parser("eval", help="score a model on a folder of photos")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="folder of photos (e.g. the val split)")
+    p.add_argument("--train", help="the training photos: for the mean-photo baseline and real-vs-real")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
+    p.add_argument("--perceptual-weights", type=Path, default=None, help="SqueezeNet HDF5 weights (Frechet)")
+    args = common.parse(parser, MODULE, argv)
+    if args.perceptual_weights is None:
+        from training import perceptual  # noqa: PLC0415
+        args.perceptual_weights = perceptual.SQUEEZENET
+    if args.command == "train":
+        train(args)
+    else:
+        evaluate(args.model, args.data, args.weights_dir, args.limit, args.train,
+                 perceptual_weights=args.perceptual_weights)
+
+
+if __name__ == "__main__":
+    main()
