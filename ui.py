@@ -17,6 +17,8 @@ DEMOS = [
     {"page": "views/upscale.py", "title": "Super-resolution x4", "icon": ":material/zoom_in:", "task": "sr",
      "blurb": "upload a small photo and get it back 4x larger and sharper, compared with bicubic, and measure "
               "the model on your own high-resolution photo."},
+    {"page": "views/sketch.py", "title": "Sketch to photo", "icon": ":material/brush:", "task": "pix2pix",
+     "blurb": "draw a shoe or a face (or upload a drawing or a photo) and a Pix2Pix network paints a photo of it."},
 ]
 
 
@@ -34,6 +36,19 @@ def models_or_stop(task, what, train_hint):
         st.warning(f"No {what} models are installed in `weights/`. Train one with `{train_hint}`.")
         st.stop()
     return models
+
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
+
+
+def read_upload(upload, max_pixels):
+    """Decoded ``(rgb, alpha)`` of an uploaded image, or None after telling the visitor what is wrong."""
+    from models import uploads  # noqa: PLC0415
+    try:
+        return uploads.decode_image(upload.getvalue(), max_pixels=max_pixels)
+    except uploads.ImageError as exc:
+        show_error(exc, f"Could not use {upload.name}")
+        return None
 
 
 def show_error(exc, what="That did not work"):

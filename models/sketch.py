@@ -57,19 +57,26 @@ def photo_to_sketch(photo, domain="shoes"):
     return cv2.resize(sketch, (w, h), interpolation=cv2.INTER_AREA) if (h, w) != sketch.shape else sketch
 
 
+def from_canvas(canvas, base=None):
+    """A drawing canvas's RGBA image (transparent where nothing was drawn) as dark lines on white: dark strokes
+    are ink, white strokes (the eraser: a white pen) clear it, also on ``base``, an optional sketch (H, W)
+    shown behind the strokes (an example to start from)."""
+    alpha = canvas[..., 3].astype(np.float32) / 255.0
+    stroke = np.where(cv2.cvtColor(np.ascontiguousarray(canvas[..., :3]), cv2.COLOR_RGB2GRAY) < 200, 0.0, 255.0)
+    under = np.full(alpha.shape, 255.0) if base is None else cv2.resize(
+        base, (alpha.shape[1], alpha.shape[0]), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return np.clip(np.rint(under * (1.0 - alpha) + stroke * alpha), 0, 255).astype(np.uint8)
+
+
 def normalize_sketch(image):
     """Whatever a visitor drew or uploaded, as dark lines on white: uint8 (H, W).
 
-    A canvas RGBA image with a transparent background is composited on white (its strokes are opaque); a colour
-    drawing becomes grey; an inverted drawing (light lines on a dark ground, e.g. an edge map) is flipped.
+    A canvas RGBA image with a transparent background is read as its strokes on white (``from_canvas``); a
+    colour drawing becomes grey; an inverted drawing (light lines on a dark ground, e.g. an edge map) is flipped.
     """
     arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] == 4 and arr[..., 3].min() == 0 and arr[..., 3].max() > 0:
-        # a canvas: dark strokes are ink, white ones (an eraser drawn as a white pen) clear it
-        alpha = arr[..., 3].astype(np.float32) / 255.0
-        lum = cv2.cvtColor(np.ascontiguousarray(arr[..., :3]), cv2.COLOR_RGB2GRAY)
-        ink = (lum < 200).astype(np.float32)
-        return np.clip(255.0 * (1.0 - alpha * ink), 0, 255).astype(np.uint8)
+    if arr.ndim == 3 and arr.shape[2] == 4 and arr[..., 3].min() == 0:
+        return from_canvas(arr)
     gray = cv2.cvtColor(_rgb(arr), cv2.COLOR_RGB2GRAY)
     if np.median(gray) < 128:  # mostly dark: light lines on black
         gray = 255 - gray

@@ -101,3 +101,16 @@ def export_tiny_sr(weights_dir, name="tiny_sr", seed=0):
     last.kernel.assign(np.random.default_rng(seed).normal(0, 0.02, last.kernel.shape).astype("float32"))
     return common.export(model, name, "sr_generator", args, weights_dir, task="sr", title=f"Tiny {name}",
                          dataset="none (test)", steps=0, command=f"python -m training.sr --name {name}")
+
+
+def export_tiny_pix2pix(weights_dir, domain="shoes", seed=0):
+    """Export a tiny random-weight U-Net as ``pix2pix_<domain>`` (the page's and the API's mechanics only)."""
+    import keras
+
+    from models import BUILDERS
+    from training import common
+    keras.utils.set_random_seed(seed)
+    args = {"image_size": 32, "num_feat": 4}
+    return common.export(BUILDERS["unet_generator"](**args), f"pix2pix_{domain}", "unet_generator", args,
+                         weights_dir, task="pix2pix", domain=domain, title=f"Tiny {domain} (test)",
+                         dataset="none (test)", steps=0, command="python -m training.pix2pix")

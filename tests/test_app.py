@@ -104,3 +104,20 @@ def test_upscale_page_appears_with_an_sr_model_and_upscales_an_example(weights_d
     assert at.get("download_button")
     at.slider(key="sr_split").set_value(20).run()
     assert not at.exception
+
+
+def test_sketch_page_appears_with_a_pix2pix_model_and_paints_an_example(weights_dir):
+    from tests.conftest import export_tiny_pix2pix
+    export_tiny_pix2pix(weights_dir, "shoes")
+    at = run_page("views/sketch.py")
+    assert not at.exception and not at.error
+    assert any("Draw a shoe" in i.value for i in at.info)  # an empty canvas: a hint, not an error
+    at.selectbox(key="p2p_example_shoes").set_value("shoes_1").run()
+    assert not at.exception and not at.error
+    assert [i.captions[0] for i in at.image][:1] == ["Your sketch"]
+    assert at.get("download_button")
+    at.toggle(key="p2p_vary").set_value(True).run()
+    at.number_input(key="p2p_seed").set_value(3).run()
+    assert not at.exception and not at.error and len(at.image) >= 2
+    at.radio(key="p2p_source").set_value("From a photo").run()
+    assert not at.exception and any("Draw a shoe" in i.value for i in at.info)  # nothing uploaded yet

@@ -88,3 +88,43 @@ def test_upscale_page_uploads_compares_and_downloads(sr_server, browser, tmp_pat
     page.locator('[data-testid="stAlertContentError"]', has_text="not an image").wait_for(timeout=30_000)
     assert not page.locator('[data-testid="stException"]').count()
     assert np.asarray(result).ndim == 3
+
+
+@pytest.fixture(scope="module")
+def sketch_server(tmp_path_factory):
+    """The app with a tiny random pix2pix model (the canvas and the page's mechanics)."""
+    import os
+
+    from benchmarks import live
+    from tests.conftest import export_tiny_pix2pix
+    weights = tmp_path_factory.mktemp("weights")
+    export_tiny_pix2pix(weights, "shoes")
+    env = {**os.environ, "GAN_STUDIO_WEIGHTS": str(weights)}
+    with live.streamlit_app(SCREENSHOTS / "streamlit_sketch.log", env) as (url, _):
+        yield url
+
+
+def test_sketch_page_draws_with_the_mouse_and_paints(sketch_server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(sketch_server + "/sketch")
+    page.get_by_role("heading", name="Sketch to photo").wait_for(timeout=60_000)
+    page.locator('[data-testid="stAlertContentInfo"]', has_text="Draw a shoe").wait_for(timeout=30_000)
+    canvas = page.locator("canvas.upper-canvas").first  # fabric.js draws the strokes on its upper canvas
+    canvas.wait_for(timeout=30_000)
+    box = canvas.bounding_box()
+    x0, y0 = box["x"], box["y"]
+    for (ax, ay), (bx, by) in [((60, 250), (320, 250)), ((60, 250), (90, 120)), ((90, 120), (200, 160)),
+                               ((200, 160), (320, 250))]:  # a rough shoe outline
+        page.mouse.move(x0 + ax, y0 + ay)
+        page.mouse.down()
+        for t in range(1, 11):
+            page.mouse.move(x0 + ax + (bx - ax) * t / 10, y0 + ay + (by - ay) * t / 10)
+        page.mouse.up()
+    page.locator('[data-testid="stImageCaption"]', has_text="Your sketch").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stImageCaption"]', has_text="ms").count() == 1  # the photo, timed
+    assert not page.locator('[data-testid="stException"]').count()
+    assert not page.locator('[data-testid="stAlertContentError"]').count()
+    page.screenshot(path=str(SCREENSHOTS / "sketch.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the photo").click()
+    assert open(download.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"

@@ -14,7 +14,6 @@ from models import images, inference, uploads
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
 MAX_INPUT_PIXELS = int(os.environ.get("GAN_STUDIO_SR_MAX_PIXELS", 1024 * 1024))  # output is 16x that
 MAX_EVAL_PIXELS = 4 * MAX_INPUT_PIXELS
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 st.title("Super-resolution x4")
 st.caption("Give it a small photo; it returns one with four times the width and height, with detail a plain "
@@ -37,15 +36,6 @@ LABELS = {"srgan": "Sharp (SRGAN)", "srresnet": "Faithful (SRResNet)", "srgan_fa
 order = [n for n in LABELS if n in models] + [n for n in models if n not in LABELS]
 
 
-def read_upload(upload, limit):
-    """Decoded (rgb, alpha) of an upload, or None after telling the visitor what is wrong."""
-    try:
-        return inference.decode_image(upload.getvalue(), max_pixels=limit)
-    except inference.ImageError as exc:
-        ui.show_error(exc, f"Could not use {upload.name}")
-        return None
-
-
 upscale_tab, evaluate_tab = st.tabs(["Upscale", "Evaluate on your own photo"])
 
 with upscale_tab:
@@ -57,8 +47,8 @@ with upscale_tab:
             name = st.selectbox("Example", sorted(p.name for p in EXAMPLES.glob("*.png")), key="sr_example")
             picture = inference.decode_image((EXAMPLES / name).read_bytes())
         else:
-            upload = st.file_uploader("A small photo (up to 1 megapixel)", type=UPLOAD_TYPES, key="sr_upload")
-            picture = read_upload(upload, MAX_INPUT_PIXELS) if upload else None
+            upload = st.file_uploader("A small photo (up to 1 megapixel)", type=ui.UPLOAD_TYPES, key="sr_upload")
+            picture = ui.read_upload(upload, MAX_INPUT_PIXELS) if upload else None
         model = st.selectbox("Model", order, format_func=lambda n: LABELS.get(n, models[n].get("title", n)),
                              key="sr_model")
         scale = st.radio("Enlarge", [4, 3, 2], format_func=lambda s: f"x{s}", horizontal=True, key="sr_scale")
@@ -111,10 +101,10 @@ with evaluate_tab:
     st.markdown("Upload a **sharp, high-resolution** photo. The page reduces it 4x, upscales it back with the "
                 "model and with bicubic, and measures both against your original (PSNR and SSIM on brightness, "
                 "the standard protocol of super-resolution papers).")
-    upload = st.file_uploader("A high-resolution photo (up to 4 megapixels)", type=UPLOAD_TYPES, key="sr_eval_upload")
+    upload = st.file_uploader("A high-resolution photo (up to 4 megapixels)", type=ui.UPLOAD_TYPES, key="sr_eval_upload")
     eval_model = st.selectbox("Model", order, format_func=lambda n: LABELS.get(n, models[n].get("title", n)),
                               key="sr_eval_model")
-    decoded = read_upload(upload, MAX_EVAL_PIXELS) if upload else None
+    decoded = ui.read_upload(upload, MAX_EVAL_PIXELS) if upload else None
     if decoded is not None:
         try:
             with st.spinner("Reducing, upscaling and measuring..."):
