@@ -90,7 +90,7 @@ with upscale_tab:
                 crops = [images.crop_around(x[..., :3], cx, cy, 96) for x in
                          (images.upscale_nearest(image, scale)[..., :3], bicubic, result)]
                 for col, crop, label in zip(st.columns(3), crops, ["pixels", "bicubic", LABELS.get(model, model)]):
-                    col.image(images.upscale_nearest(crop, 3), caption=label)
+                    col.image(images.upscale_nearest(crop, 3), caption=label, output_format="PNG")  # lossless
                 st.download_button("Download PNG", images.png_bytes(result), file_name=f"upscaled_x{scale}.png",
                                    mime="image/png", icon=":material/download:", key="sr_download")
             else:
