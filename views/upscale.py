@@ -117,6 +117,7 @@ with evaluate_tab:
                            delta=f"{scores['ssim'] - scores['bicubic_ssim']:+.4f} vs bicubic")
             cols[3].metric("SSIM, bicubic", f"{scores['bicubic_ssim']:.4f}")
             for col, key, label in zip(st.columns(3), ["bicubic", "sr", "hr"], ["bicubic", "model", "original"]):
-                col.image(images.crop_around(scores[key], 0.5, 0.5, 192), caption=f"{label} (centre crop)")
+                col.image(images.crop_around(scores[key], 0.5, 0.5, 192), caption=f"{label} (centre crop)",
+                          output_format="PNG")
         except (ValueError, inference.WeightsError) as exc:
             ui.show_error(exc, "Could not evaluate")
