@@ -47,6 +47,9 @@ train-digits: setup
 
 bench: setup-dev browser
 	$(BIN)/python -m benchmarks.digits
+	$(BIN)/python -m benchmarks.load
+	$(BIN)/python -m benchmarks.sr
+	$(BIN)/python -m benchmarks.pix2pix
 
 clean-venv:
 	rm -rf $(VENV)
