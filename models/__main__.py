@@ -5,6 +5,8 @@
     python -m models digits --variant cdcgan -n 100 --digit 3 --seed 0 --out grid.png
     python -m models digits --variant dcgan --walk 0 1 --frames 24 --out walk.gif
     python -m models upscale photo.jpg folder/ --out upscaled/ --model srgan --scale 4 [--keep-going]
+    python -m models sketch2photo drawing.png folder/ --domain shoes --out photos/ [--variation 3] [--keep-going]
+    python -m models photo2sketch photo.jpg --domain faces --out sketches/
 """
 
 import argparse
@@ -103,8 +105,9 @@ def progress_bar(label, done, total, width=30):
           flush=True)
 
 
-def cmd_upscale(args):
-    """Upscale files and folders of images into ``--out``; stops at the first bad file unless --keep-going."""
+def for_each_image(args, make, suffix):
+    """Run ``make(image) -> uint8 image`` over the files and folders in ``args.inputs``, writing PNGs into
+    ``args.out``; stops at the first bad file unless ``--keep-going``. Returns the exit code."""
     files = uploads.image_files(args.inputs)
     if not files:
         raise ValueError("no image files found in " + ", ".join(map(str, args.inputs)))
@@ -114,20 +117,42 @@ def cmd_upscale(args):
         label = f"[{i}/{len(files)}] {path.name}"
         try:
             image = uploads.as_rgba(*uploads.decode_image(path.read_bytes(), max_pixels=args.max_pixels))
-            result = inference.upscale(image, args.model, scale=args.scale, tile=args.tile,
-                                       progress=lambda d, t, label=label: progress_bar(label, d, t))
+            result = make(image, label)
         except (ValueError, OSError) as exc:  # ImageError is a ValueError
             print(f"\r{label}: error: {exc}", file=sys.stderr)
             failed += 1
             if not args.keep_going:
                 return 1
             continue
-        target = args.out / f"{path.stem}_{args.model}_x{args.scale}.png"  # PNG: lossless, keeps alpha
+        target = args.out / f"{path.stem}_{suffix}.png"  # PNG: lossless, keeps alpha
         target.write_bytes(images.png_bytes(result))
         print(f"\r{label} -> {target} ({result.shape[1]}x{result.shape[0]})", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(files)} files failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_upscale(args):
+    return for_each_image(args, lambda image, label: inference.upscale(
+        image, args.model, scale=args.scale, tile=args.tile,
+        progress=lambda d, t: progress_bar(label, d, t)), f"{args.model}_x{args.scale}")
+
+
+def cmd_sketch2photo(args):
+    return for_each_image(args, lambda image, label: inference.sketch_to_photo(image, args.domain, args.variation),
+                          f"{args.domain}_photo")
+
+
+def cmd_photo2sketch(args):
+    return for_each_image(args, lambda image, label: inference.photo_to_sketch(image, args.domain),
+                          f"{args.domain}_sketch")
+
+
+def add_batch_args(p):
+    p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="image files or folders of images")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--max-pixels", type=int, default=uploads.MAX_PIXELS, help="refuse larger inputs")
+    p.add_argument("--keep-going", action="store_true", help="skip bad files instead of stopping at the first")
 
 
 def main(argv=None):
@@ -152,14 +177,20 @@ def main(argv=None):
     p.set_defaults(func=cmd_digits)
 
     p = sub.add_parser("upscale", help="super-resolve image files or folders into PNGs")
-    p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="image files or folders of images")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    add_batch_args(p)
     p.add_argument("--model", default="srgan", help="srgan (sharp), srresnet (faithful) or srgan_faces")
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4], help="x2 and x3: x4, then Lanczos")
     p.add_argument("--tile", type=int, default=inference.TILE, help="LR tile side in pixels (default %(default)s)")
-    p.add_argument("--max-pixels", type=int, default=uploads.MAX_PIXELS, help="refuse larger inputs")
-    p.add_argument("--keep-going", action="store_true", help="skip bad files instead of stopping at the first")
     p.set_defaults(func=cmd_upscale)
+    p = sub.add_parser("sketch2photo", help="turn sketches (files or folders) into photo-like PNGs")
+    add_batch_args(p)
+    p.add_argument("--domain", default="shoes", choices=["shoes", "faces"])
+    p.add_argument("--variation", type=int, help="a seed: keep the generator's dropout on for a variation")
+    p.set_defaults(func=cmd_sketch2photo)
+    p = sub.add_parser("photo2sketch", help="line drawings of photos, as the sketch-to-photo models were trained on")
+    add_batch_args(p)
+    p.add_argument("--domain", default="shoes", choices=["shoes", "faces"])
+    p.set_defaults(func=cmd_photo2sketch)
 
     args = parser.parse_args(argv)
     try:

@@ -123,3 +123,18 @@ def test_train_export_and_translate(tmp_path, weights_dir):
         inference.sketch_to_photo(np.full((64, 64), 255, np.uint8), "shoes")
     with pytest.raises(ValueError, match="pix2pix_faces"):
         inference.sketch_to_photo(drawing, "faces")
+
+
+def test_cli_sketch2photo_and_photo2sketch(tmp_path, weights_dir, capsys):
+    from models.__main__ import main
+    from tests.conftest import export_tiny_pix2pix
+    export_tiny_pix2pix(weights_dir, "faces")
+    Image.fromarray(product_photo(120, seed=1)).save(tmp_path / "photo.jpg")
+    assert main(["photo2sketch", str(tmp_path / "photo.jpg"), "--domain", "faces", "--out", str(tmp_path / "sk")]) == 0
+    drawn = tmp_path / "sk" / "photo_faces_sketch.png"
+    assert Image.open(drawn).size == (120, 120)
+    (tmp_path / "blank.png").write_bytes(b"")
+    assert main(["sketch2photo", str(drawn), str(tmp_path / "blank.png"), "--domain", "faces", "--variation", "2",
+                 "--out", str(tmp_path / "ph"), "--keep-going"]) == 1  # the empty file fails, the sketch works
+    assert Image.open(tmp_path / "ph" / "photo_faces_sketch_faces_photo.png").size == (32, 32)
+    assert "blank.png: error: The file is empty" in capsys.readouterr().err
