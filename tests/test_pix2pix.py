@@ -138,3 +138,31 @@ def test_cli_sketch2photo_and_photo2sketch(tmp_path, weights_dir, capsys):
                  "--out", str(tmp_path / "ph"), "--keep-going"]) == 1  # the empty file fails, the sketch works
     assert Image.open(tmp_path / "ph" / "photo_faces_sketch_faces_photo.png").size == (32, 32)
     assert "blank.png: error: The file is empty" in capsys.readouterr().err
+
+
+def test_side_by_side_pairs_are_read_as_sketch_and_photo(tmp_path):
+    photo = product_photo(64, seed=2)
+    edges = 255 - sketch.photo_to_sketch(photo)  # edge maps often come inverted: white lines on black
+    Image.fromarray(np.hstack([np.dstack([edges] * 3), photo])).save(tmp_path / "1_AB.jpg", quality=95)
+    sketches, photos = pix2pix.load_training_pairs(pairs=tmp_path, size=32)
+    assert sketches.shape == (1, 32, 32) and photos.shape == (1, 32, 32, 3)
+    assert np.median(sketches) == 255 and 0 < ink_share(sketches[0]) < 0.3  # dark lines on white again
+    assert np.abs(photos[0].astype(int) - cv2.resize(photo, (32, 32), interpolation=cv2.INTER_AREA)).mean() < 8
+
+
+def test_dataset_names_resolve_and_unknown_names_fail_clearly(tmp_path, monkeypatch):
+    from training import datasets
+    assert datasets.resolve(str(tmp_path)) == str(tmp_path)
+    assert datasets.resolve(None) is None
+    with pytest.raises(SystemExit, match="not a dataset we can download"):
+        datasets.resolve("no/such/folder")
+    calls = []
+
+    def fake_get_file(fname, origin, extract, cache_dir):  # what Keras does, without the network
+        calls.append(origin)
+        (tmp_path / "edges2shoes" / "val").mkdir(parents=True)
+        return str(tmp_path / fname)
+
+    monkeypatch.setattr(datasets.keras.utils, "get_file", fake_get_file)
+    assert datasets.resolve("edges2shoes-val") == str(tmp_path / "edges2shoes" / "val")
+    assert calls == [datasets.PUBLIC["edges2shoes-val"][1]]

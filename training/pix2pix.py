@@ -27,7 +27,7 @@ from models import BUILDERS, images, sketch
 from models.quality import ssim_y
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common, metrics
+from training import common, datasets, metrics
 
 MODULE = "training.pix2pix"
 PRESETS = {
@@ -237,12 +237,14 @@ def evaluate_generator(translate, sketches, photos, train_photos=None, features=
     return outputs, result
 
 
-def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entry=None, perceptual_weights=None):
-    """Score model ``name`` on a folder of photos (sketches made from them); writes ``metrics`` to the manifest."""
+def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entry=None, perceptual_weights=None,
+             pairs=False):
+    """Score model ``name`` on a folder of photos (sketches made from them), or of side-by-side pairs with
+    ``pairs``; writes ``metrics`` into its manifest entry."""
     from models import inference  # noqa: PLC0415
     entry = entry or read_manifest(weights_dir)[name]
     size, domain = entry["args"]["image_size"], entry["domain"]
-    sketches, photos = load_training_pairs(folder, domain=domain, size=size, limit=limit)
+    sketches, photos = load_training_pairs(None if pairs else folder, folder if pairs else None, domain, size, limit)
     train_photos = load_training_pairs(train, domain=domain, size=size, limit=2000)[1] if train else None
     net = load_model(name, weights_dir)
     traced = tf.function(lambda x: net(x, training=False), reduce_retracing=True)
@@ -254,9 +256,10 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
                                    squeezenet_features(perceptual_weights))
     result["data"] = str(folder)
     entry["metrics"] = result
-    entry["eval"] = {"protocol": f"val photos at {size}x{size}, sketches by photo_to_sketch (no augmentation)",
+    source = "side-by-side pairs" if pairs else "photos, sketches by photo_to_sketch"
+    entry["eval"] = {"protocol": f"val {source}, at {size}x{size}, no augmentation",
                      "command": f"python -m {MODULE} eval --model {name} --data {folder}"
-                                + (f" --train {train}" if train else "")}
+                                + (" --pairs" if pairs else "") + (f" --train {train}" if train else "")}
     common.write_manifest_entry(weights_dir, name, entry)
     print(json.dumps(result), flush=True)
     return result
@@ -265,11 +268,13 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
 # ---------------------------------------------------------------------------------------------- train
 
 def train(args):
+    args.data, args.pairs, args.val = (datasets.resolve(v) for v in (args.data, args.pairs, args.val))
     g_args, d_args = (dict(a) for a in PRESETS[args.preset])
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name
     sketches, photos = load_training_pairs(args.data, args.pairs, args.domain, size, args.limit)
-    val = load_training_pairs(args.val, domain=args.domain, size=size, limit=8) if args.val else None
+    val = load_training_pairs(None if args.pairs else args.val, args.val if args.pairs else None, args.domain, size,
+                              limit=8) if args.val else None
     strategy = common.setup(args)
     with strategy.scope():
         generator = BUILDERS["unet_generator"](**g_args)
@@ -305,7 +310,7 @@ def train(args):
                                              "params": int(discriminator.count_params())})
         if args.val:
             evaluate(args.name, args.val, args.weights_dir, train=args.data, entry=entry,
-                     perceptual_weights=args.perceptual_weights)
+                     perceptual_weights=args.perceptual_weights, pairs=bool(args.pairs))
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -319,7 +324,8 @@ def main(argv=None):
                    help="how photo_to_sketch draws the training sketches (and the app's domain picker)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", help="folder of photos (sketches are made from them)")
-    src.add_argument("--pairs", help="folder of side-by-side pairs, sketch left and photo right (edges2shoes)")
+    src.add_argument("--pairs", help="folder of side-by-side pairs, sketch left and photo right, or edges2shoes / "
+                                      "edges2handbags (downloaded)")
     p.add_argument("--val", help="folder of validation photos: samples every checkpoint, evaluation at export")
     p.add_argument("--limit", type=int, help="use only the first N training images")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small", help="small: 128px; full: 256px (GPU)")
@@ -328,7 +334,8 @@ def main(argv=None):
     common.add_common_args(p, steps=20_000, batch_size=8, ckpt_every=500, lr=2e-4)
     p = sub.add_parser("eval", help="score a model on a folder of photos")
     p.add_argument("--model", required=True)
-    p.add_argument("--data", required=True, help="folder of photos (e.g. the val split)")
+    p.add_argument("--data", required=True, help="folder of photos (e.g. the val split), or of pairs with --pairs")
+    p.add_argument("--pairs", action="store_true", help="--data holds side-by-side pairs (sketch | photo)")
     p.add_argument("--train", help="the training photos: for the mean-photo baseline and real-vs-real")
     p.add_argument("--limit", type=int)
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
@@ -340,8 +347,8 @@ def main(argv=None):
     if args.command == "train":
         train(args)
     else:
-        evaluate(args.model, args.data, args.weights_dir, args.limit, args.train,
-                 perceptual_weights=args.perceptual_weights)
+        evaluate(args.model, datasets.resolve(args.data), args.weights_dir, args.limit, datasets.resolve(args.train),
+                 perceptual_weights=args.perceptual_weights, pairs=args.pairs)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from PIL import Image
 
 from models import BUILDERS, images, sr
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common
+from training import common, datasets
 from models.quality import psnr_y, ssim_y
 from models.uploads import image_files
 
@@ -194,6 +194,7 @@ def generator_upscale_fn(generator):
 # ---------------------------------------------------------------------------------------------- train
 
 def train(args):
+    args.data, args.val = datasets.resolve(args.data), datasets.resolve(args.val)
     g_args = dict(PRESETS[args.preset])
     out = args.out or Path("runs") / args.name
     photos = [load_rgb(p) for p in list_images(args.data)]
@@ -289,8 +290,8 @@ def main(argv=None):
     p.add_argument("--stage", choices=["pretrain", "gan"], default="pretrain")
     p.add_argument("--name", required=True, help="model name in the manifest, e.g. srresnet, srgan")
     p.add_argument("--title", help="human title for the model card")
-    p.add_argument("--data", required=True, help="folder of HR training photos")
-    p.add_argument("--val", help="folder of HR validation photos (validation PSNR every checkpoint)")
+    p.add_argument("--data", required=True, help="folder of HR training photos, or div2k (downloaded)")
+    p.add_argument("--val", help="folder of HR validation photos (validation PSNR every checkpoint), or div2k-val")
     p.add_argument("--val-images", type=int, default=50)
     p.add_argument("--preset", choices=sorted(PRESETS), default="small")
     p.add_argument("--init", help="start the generator from this manifest model (the gan stage: srresnet)")
@@ -317,7 +318,8 @@ def main(argv=None):
     if args.command == "train":
         train(args)
     else:
-        evaluate(args.model, args.data, args.weights_dir, args.limit, perceptual_weights=args.perceptual_weights)
+        evaluate(args.model, datasets.resolve(args.data), args.weights_dir, args.limit,
+                 perceptual_weights=args.perceptual_weights)
 
 
 if __name__ == "__main__":
