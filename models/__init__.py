@@ -9,7 +9,7 @@ weights are only ever loaded into models built here. It is made on first use, so
 def __getattr__(name):  # PEP 562: `from models import BUILDERS` imports Keras (and TensorFlow) only then
     if name != "BUILDERS":
         raise AttributeError(f"module 'models' has no attribute {name!r}")
-    from models import digits, pix2pix, sr  # noqa: PLC0415
+    from models import digits, imagegan, pix2pix, sr  # noqa: PLC0415
 
     builders = globals()["BUILDERS"] = {
         "mlp_generator": digits.mlp_generator,
@@ -22,5 +22,7 @@ def __getattr__(name):  # PEP 562: `from models import BUILDERS` imports Keras (
         "rrdb_generator": sr.rrdb_generator,
         "unet_generator": pix2pix.unet_generator,
         "patchgan_discriminator": pix2pix.patchgan_discriminator,
+        "image_generator": imagegan.image_generator,
+        "image_discriminator": imagegan.image_discriminator,
     }
     return builders

@@ -32,6 +32,12 @@ CASES = {
     "patchgan_discriminator": [({"image_size": 32, "num_feat": 4},  # 70x70 patches: (32/8 - 2) logits a side
                                 [np.zeros((2, 32, 32, 1), "float32"), np.zeros((2, 32, 32, 3), "float32")],
                                 (2, 2, 2, 1))],
+    "image_generator": [({"image_size": 32, "latent_dim": 8, "num_feat": 4}, noise[:2, :8], (2, 32, 32, 3)),
+                        ({"image_size": 64, "latent_dim": 8, "num_feat": 2, "sagan": True, "attention_size": 32},
+                         noise[:2, :8], (2, 64, 64, 3))],
+    "image_discriminator": [({"image_size": 32, "num_feat": 4}, np.zeros((2, 32, 32, 3), "float32"), (2, 1)),
+                            ({"image_size": 64, "num_feat": 2, "sagan": True}, np.zeros((2, 64, 64, 3), "float32"),
+                             (2, 1))],
 }
 
 
