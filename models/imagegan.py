@@ -19,6 +19,13 @@ class SpectralNormMixin:
 
     out_axis = -1  # the kernel axis of output units
 
+    # Every variable, sn_u included, in creation order (Dense and Conv save only their kernel and bias).
+    def save_own_variables(self, store):
+        layers.Layer.save_own_variables(self, store)
+
+    def load_own_variables(self, store):
+        layers.Layer.load_own_variables(self, store)
+
     def _build_sn(self):
         self.sn_u = self.add_weight(shape=(1, self.kernel.shape[self.out_axis]), name="sn_u", trainable=False,
                                     initializer=keras.initializers.RandomNormal(0.0, 1.0))

@@ -36,3 +36,54 @@ def test_self_attention_keeps_the_shape_and_starts_as_the_identity():
     np.testing.assert_allclose(y, x)  # gamma = 0: the input passes through
     block.gamma.assign(0.5)
     assert not np.allclose(np.asarray(block(x)), x)
+
+
+def tiny_cifar_tar(path, per_split=12):
+    """A stand-in for cifar10_jpeg.tar.gz: split/class/NNNN.jpg, coloured squares."""
+    import io
+    import tarfile
+
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    with tarfile.open(path, "w:gz") as tar:
+        for split in ("train", "test"):
+            for i in range(per_split):
+                img = np.zeros((32, 32, 3), np.uint8)
+                img[8:24, 8:24] = rng.integers(0, 256, 3)
+                buf = io.BytesIO()
+                Image.fromarray(img).save(buf, "JPEG")
+                info = tarfile.TarInfo(f"{split}/{'cat' if i % 2 else 'dog'}/{i:04d}.jpg")
+                info.size = len(buf.getvalue())
+                tar.addfile(info, io.BytesIO(buf.getvalue()))
+    return path
+
+
+def test_loads_cifar_tarball_and_folders(tmp_path):
+    from PIL import Image
+
+    from training import dcgan
+    tar = tiny_cifar_tar(tmp_path / "c.tar.gz")
+    assert dcgan.load_images(tar, 32, "train").shape == (12, 32, 32, 3)
+    assert dcgan.load_images(tar, 32, "test", limit=5).shape == (5, 32, 32, 3)
+    (tmp_path / "imgs").mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((50, 70, 3), 40 * i, np.uint8)).save(tmp_path / "imgs" / f"{i}.png")
+    assert dcgan.load_images(tmp_path / "imgs", 64).shape == (3, 64, 64, 3)
+
+
+def test_dcgan_and_sagan_train_resume_and_export(tmp_path, weights_dir):
+    from models import BUILDERS
+    from models.weights import load_model
+    from training import dcgan
+    tar = tiny_cifar_tar(tmp_path / "c.tar.gz")
+    for arch in ("dcgan", "sagan"):
+        common = ["--arch", arch, "--name", f"{arch}_tiny", "--data", str(tar), "--g-feat", "4", "--d-feat", "4",
+                  "--batch-size", "4", "--ckpt-every", "1", "--out", str(tmp_path / arch), "--fd-every", "0",
+                  "--weights-dir", str(weights_dir)]
+        dcgan.main(common + ["--steps", "1"])
+        dcgan.main(common + ["--steps", "2", "--export"])  # resumes at step 1
+        entry = load_model(f"{arch}_tiny")
+        assert entry.output_shape == (None, 32, 32, 3)
+        assert (tmp_path / arch / "samples" / "step_0000002.png").exists()
+    assert any(isinstance(layer, imagegan.SelfAttention) for layer in load_model("sagan_tiny").layers)
+    assert BUILDERS["image_generator"] is imagegan.image_generator

@@ -38,7 +38,8 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
     g.add_argument("--out", type=Path, help="run directory (checkpoints, logs, samples); default runs/NAME")
     g.add_argument("--steps", type=int, default=steps, help="total optimisation steps (default %(default)s)")
     g.add_argument("--batch-size", type=int, default=batch_size, help="global batch size (default %(default)s)")
-    g.add_argument("--lr", type=float, default=lr, help="Adam learning rate (default %(default)s)")
+    g.add_argument("--lr", type=float, default=lr,
+                   help="Adam learning rate" + (f" (default {lr})" if lr else " (default: the architecture's)"))
     g.add_argument("--ckpt-every", type=int, default=ckpt_every,
                    help="checkpoint, sample grid and log flush every N steps (default %(default)s)")
     g.add_argument("--log-every", type=int, default=50, help="scalars to TensorBoard/CSV every N steps")
@@ -101,10 +102,11 @@ def sync_batch_norm(strategy, *models):
                     layer.synchronized = True
 
 
-def make_optimizer(args, beta_1=0.5, ema=0.0, learning_rate=None):
+def make_optimizer(args, beta_1=0.5, ema=0.0, learning_rate=None, beta_2=0.999):
     """Adam from the flags (``learning_rate``, e.g. a schedule, replaces ``--lr``); ``ema`` > 0 also keeps an
     exponential moving average of the weights it trains; ``--mixed-precision`` adds loss scaling."""
-    opt = keras.optimizers.Adam(learning_rate or args.lr, beta_1=beta_1, use_ema=ema > 0, ema_momentum=ema or 0.99)
+    opt = keras.optimizers.Adam(learning_rate or args.lr, beta_1=beta_1, beta_2=beta_2, use_ema=ema > 0,
+                                ema_momentum=ema or 0.99)
     return keras.optimizers.LossScaleOptimizer(opt) if args.mixed_precision else opt
 
 
@@ -253,8 +255,8 @@ class RunCallback(keras.callbacks.Callback):
             tf.summary.image("samples", grid[None, ..., None] if grid.ndim == 2 else grid[None])
         self.writer.flush()
         logs = dict(logs or {})
-        if self.eval_fn:
-            scores = self.eval_fn()
+        scores = self.eval_fn() if self.eval_fn else None  # None or {}: nothing measured at this step
+        if scores:
             self._record(self.run.out / "eval.csv", step, scores)
             logs.update(scores)
         pretty = " ".join(f"{k}={float(v):.3f}" for k, v in logs.items())
@@ -294,6 +296,15 @@ def hardware():
     gpus = tf.config.list_physical_devices("GPU")
     where = f"{len(gpus)} GPU" if gpus else f"{os.cpu_count()}-core CPU"
     return f"{where} ({platform.machine()}), TensorFlow {tf.__version__}, Keras {keras.__version__}"
+
+
+def read_csv(path):
+    """Rows of a run's CSV file (log.csv, eval.csv) as dicts; [] if it does not exist yet."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def write_manifest_entry(weights_dir, name, entry):

@@ -12,7 +12,8 @@ from training.common import TrainerModel
 
 
 class GAN(TrainerModel):
-    """Non-saturating GAN (Goodfellow et al., 2014) with one-sided label smoothing.
+    """Non-saturating GAN (Goodfellow et al., 2014) with one-sided label smoothing, or the hinge loss of
+    SAGAN (Lim & Ye, 2017; Zhang et al., 2019) with ``loss="hinge"``.
 
     Args:
         generator: maps noise (or ``[noise, label]``) to images.
@@ -22,10 +23,11 @@ class GAN(TrainerModel):
         num_classes: number of classes (conditional only).
         real_label: target for real images in the discriminator loss (0.9 = one-sided smoothing).
         seed: seed of the noise generator used in training.
+        loss: ``"bce"`` (non-saturating) or ``"hinge"``.
     """
 
     def __init__(self, generator, discriminator, latent_dim, conditional=False, num_classes=10,
-                 real_label=0.9, seed=0, **kwargs):
+                 real_label=0.9, seed=0, loss="bce", **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -33,6 +35,9 @@ class GAN(TrainerModel):
         self.conditional = conditional
         self.num_classes = num_classes
         self.real_label = real_label
+        if loss not in ("bce", "hinge"):
+            raise ValueError(f"loss must be 'bce' or 'hinge', got {loss!r}")
+        self.loss = loss
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -54,6 +59,21 @@ class GAN(TrainerModel):
             return [noise, labels], (lambda x: [x, labels])
         return noise, (lambda x: x)
 
+    def _mean(self, x):
+        """Mean over the global batch (each replica's share), as the Keras loss objects compute it."""
+        return tf.reduce_mean(tf.cast(x, "float32")) / tf.distribute.get_strategy().num_replicas_in_sync
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        if self.loss == "hinge":
+            return self._mean(tf.nn.relu(1.0 - real_logits)) + self._mean(tf.nn.relu(1.0 + fake_logits))
+        return (self.bce(tf.fill(tf.shape(real_logits), self.real_label), real_logits)
+                + self.bce(tf.zeros_like(fake_logits), fake_logits))
+
+    def generator_loss(self, fake_logits):
+        if self.loss == "hinge":
+            return -self._mean(fake_logits)
+        return self.bce(tf.ones_like(fake_logits), fake_logits)
+
     def train_step(self, data):
         images, labels = data
         batch = tf.shape(images)[0]
@@ -65,8 +85,7 @@ class GAN(TrainerModel):
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(d_in(images), training=True)
             fake_logits = self.discriminator(d_in(fake), training=True)
-            d_loss = (self.bce(tf.fill(tf.shape(real_logits), self.real_label), real_logits)
-                      + self.bce(tf.zeros_like(fake_logits), fake_logits))
+            d_loss = self.discriminator_loss(real_logits, fake_logits)
             scaled = self.d_optimizer.scale_loss(d_loss)
         grads = tape.gradient(scaled, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
@@ -76,7 +95,7 @@ class GAN(TrainerModel):
         g_in, _ = self._nets_inputs(images, labels, noise)
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(d_in(self.generator(g_in, training=True)), training=True)
-            g_loss = self.bce(tf.ones_like(fake_logits), fake_logits)
+            g_loss = self.generator_loss(fake_logits)
             scaled = self.g_optimizer.scale_loss(g_loss)
         grads = tape.gradient(scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))

@@ -1,0 +1,237 @@
+"""Train image GANs at 32 or 64 pixels: DCGAN or SAGAN, on CIFAR-10, faces, or any folder of images.
+
+    python -m training.dcgan --arch dcgan --name dcgan_cifar10 --data ../shared/data/cifar10_jpeg.tar.gz --export
+    python -m training.dcgan --arch sagan --name sagan_cifar10 --data ../shared/data/cifar10_jpeg.tar.gz --export
+    python -m training.dcgan --arch dcgan --name dcgan_faces64 --image-size 64 --data ../shared/data/faces/train \\
+        --export
+    python -m training.dcgan --arch dcgan --name my_sprites --data path/to/images   # a few hundred of your own
+
+Without ``--data``, CIFAR-10 comes from ``keras.datasets.cifar10``. Every ``--fd-every`` steps the Frechet
+distance between 10,000 samples and the training images is measured in SqueezeNet feature space (``eval.csv``,
+curves in ``curves.png``); the report names the feature network (not InceptionV3, so not comparable with
+published FIDs).
+
+DCGAN: Adam 2e-4, beta1 0.5, non-saturating loss, batch norm. SAGAN: spectral normalisation in both nets,
+self-attention, hinge loss, two time-scale learning rates (G 1e-4, D 4e-4), Adam beta1 0, beta2 0.9.
+"""
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from models import BUILDERS, images
+from models.uploads import image_files
+from training import common, metrics
+from training.gan import GAN
+
+MODULE = "training.dcgan"
+ARCHS = {  # d_ratio: D's learning rate over G's (SAGAN's two time-scale update rule)
+    "dcgan": {"latent_dim": 100, "loss": "bce", "g_lr": 2e-4, "d_ratio": 1, "beta_1": 0.5, "beta_2": 0.999},
+    "sagan": {"latent_dim": 128, "loss": "hinge", "g_lr": 1e-4, "d_ratio": 4, "beta_1": 0.0, "beta_2": 0.9},
+}
+FD_SIZE = 96  # images are enlarged to this before SqueezeNet (its receptive fields need more than 32 pixels)
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+def _square(rgb, size):
+    h, w = rgb.shape[:2]
+    s = min(h, w)
+    crop = rgb[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    return crop if s == size else cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def load_images(data=None, size=32, split="train", limit=None):
+    """uint8 (N, size, size, 3): a CIFAR-10 JPEG tarball (``split/<class>/*.jpg``), a folder of images (centre
+    squares), or ``keras.datasets.cifar10`` when ``data`` is None."""
+    if data is None:
+        (x, _), (xt, _) = keras.datasets.cifar10.load_data()
+        out = x if split == "train" else xt
+        return np.stack([_square(i, size) for i in out[:limit]]) if size != 32 else out[:limit]
+    path = Path(data)
+    if path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar")):
+        out = []
+        with tarfile.open(path) as tar:
+            for member in tar:
+                parts = Path(member.name).parts  # (..., split, class, file)
+                if member.isfile() and len(parts) >= 3 and parts[-3] == split:
+                    with Image.open(io.BytesIO(tar.extractfile(member).read())) as im:
+                        out.append(_square(np.asarray(im.convert("RGB")), size))
+                    if limit and len(out) >= limit:
+                        break
+        if not out:
+            raise SystemExit(f"no {split}/ images in {path}")
+        return np.stack(out)
+    files = image_files([path])[:limit]
+    if not files:
+        raise SystemExit(f"no images found in {path}")
+    out = []
+    for f in files:
+        with Image.open(f) as im:
+            out.append(_square(np.asarray(im.convert("RGB")), size))
+    return np.stack(out)
+
+
+def make_dataset(x, batch_size, seed):
+    """Endless shuffled batches of (image in [-1, 1], dummy label), randomly mirrored."""
+    ds = tf.data.Dataset.from_tensor_slices(x).repeat().shuffle(min(len(x), 20_000), seed=seed)
+
+    def prepare(img):
+        img = tf.image.random_flip_left_right(tf.cast(img, tf.float32) / 127.5 - 1.0, seed=seed)
+        return img, tf.zeros((), tf.int32)
+
+    return ds.map(prepare, num_parallel_calls=2).batch(batch_size, drop_remainder=True).prefetch(4)
+
+
+# ---------------------------------------------------------------------------------------------- evaluation
+
+class FrechetMeter:
+    """Frechet distance of generated images to a fixed reference set, in SqueezeNet 1.1 feature space (fire9,
+    globally averaged, 512-d); images enlarged to ``FD_SIZE`` first."""
+
+    name = "SqueezeNet 1.1 fire9 (512-d), images enlarged to 96 px"
+
+    def __init__(self, reference, weights):
+        from training import perceptual  # noqa: PLC0415
+        self.net = perceptual.squeezenet(outputs=("fire9",), weights=weights)
+        self.reference = metrics.feature_stats(self.features(reference))
+
+    def features(self, batch_uint8):
+        out = []
+        for i in range(0, len(batch_uint8), 250):
+            x = tf.image.resize(tf.cast(batch_uint8[i:i + 250], tf.float32) / 255.0, (FD_SIZE, FD_SIZE))
+            out.append(tf.reduce_mean(self.net(x), axis=(1, 2)).numpy())
+        return np.concatenate(out)
+
+    def distance(self, batch_uint8):
+        return round(metrics.frechet_distance(self.features(batch_uint8), self.reference), 2)
+
+
+def generate(generator, n, latent_dim, seed):
+    noise = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype("float32")
+    return images.to_uint8(generator.predict(noise, batch_size=500, verbose=0))
+
+
+def baselines(meter, x_train, x_test, n):
+    """The real-vs-real floor (test vs train) and a trivial baseline (training images blurred by a 5x5 box)."""
+    blurred = np.stack([cv2.blur(i, (5, 5)) for i in x_train[:n]])
+    return {"frechet_real_test_vs_train": meter.distance(x_test[:n]),
+            "frechet_blurred_train": meter.distance(blurred)}
+
+
+# ---------------------------------------------------------------------------------------------- train
+
+def train(args):
+    arch = ARCHS[args.arch]
+    sagan = args.arch == "sagan"
+    g_args = {"image_size": args.image_size, "latent_dim": arch["latent_dim"], "num_feat": args.g_feat,
+              "sagan": sagan}
+    d_args = {"image_size": args.image_size, "num_feat": args.d_feat, "sagan": sagan}
+    out = args.out or Path("runs") / args.name
+    x = load_images(args.data, args.image_size, "train", args.limit)
+    strategy = common.setup(args)
+    with strategy.scope():
+        generator = BUILDERS["image_generator"](**g_args)
+        discriminator = BUILDERS["image_discriminator"](**d_args)
+        averaged = BUILDERS["image_generator"](**g_args)
+        common.sync_batch_norm(strategy, generator, discriminator)
+        gan = GAN(generator, discriminator, latent_dim=arch["latent_dim"], seed=args.seed, loss=arch["loss"],
+                  real_label=1.0 if sagan else 0.9)
+        g_lr = args.lr or arch["g_lr"]
+        g_opt = common.make_optimizer(args, arch["beta_1"], args.ema, g_lr, arch["beta_2"])
+        d_opt = common.make_optimizer(args, arch["beta_1"], 0.0, g_lr * arch["d_ratio"], arch["beta_2"])
+        gan.compile(g_opt, d_opt, jit_compile=args.jit)
+        g_opt.build(generator.trainable_variables)
+        d_opt.build(discriminator.trainable_variables)
+    config = {"arch": args.arch, "generator": ["image_generator", g_args],
+              "discriminator": ["image_discriminator", d_args], "args": vars(args), "command": args.command_line}
+    run = common.Run(out, config, g_opt, generator=generator, discriminator=discriminator, g_optimizer=g_opt,
+                     d_optimizer=d_opt)
+    fixed = np.random.default_rng(1234).standard_normal((64, arch["latent_dim"])).astype("float32")
+    standing = np.random.default_rng(4321).standard_normal((2048, arch["latent_dim"])).astype("float32")
+
+    def shipped_generator():
+        common.averaged_copy(g_opt, generator, averaged)
+        return common.recalibrate_batch_norm(averaged, standing)
+
+    def sample_grid():
+        return images.make_grid(images.to_uint8(shipped_generator()(fixed, training=False)), ncol=8)
+
+    meter = None
+    if args.fd_every and Path(args.perceptual_weights).exists():
+        meter = FrechetMeter(x[:args.fd_samples], args.perceptual_weights)
+    elif args.fd_every:
+        print(f"Frechet distance off: SqueezeNet weights {args.perceptual_weights} not found", flush=True)
+
+    def eval_fn():
+        if meter is None or run.step % args.fd_every:
+            return None
+        return {"frechet": meter.distance(generate(shipped_generator(), args.fd_samples, arch["latent_dim"], 7))}
+
+    print(f"{args.name} ({args.arch}): G {generator.count_params():,} params, D {discriminator.count_params():,} "
+          f"params, {len(x):,} images at {args.image_size}px, batch {args.batch_size}, {args.steps} steps -> {out}",
+          flush=True)
+    common.fit(gan, make_dataset(x, args.batch_size, args.seed), run, args, sample_grid, eval_fn)
+    if args.export and common.is_chief():
+        final = shipped_generator()
+        entry = common.export(final, args.name, "image_generator", g_args, args.weights_dir, task="images",
+                              title=args.title or args.name, arch=args.arch,
+                              dataset=str(args.data or "keras.datasets.cifar10") + f" ({len(x):,} images)",
+                              steps=run.step, batch_size=args.batch_size,
+                              train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
+                              ema=args.ema, discriminator={"builder": "image_discriminator", "args": d_args,
+                                                           "params": int(discriminator.count_params())})
+        if meter is not None:
+            evaluate(args.name, final, meter, x, args, entry)
+
+
+def evaluate(name, generator, meter, x, args, entry):
+    """Final and best Frechet distance, beside the real-vs-real floor and the blurred-images baseline."""
+    history = common.read_csv(Path(args.out or Path("runs") / args.name) / "eval.csv")
+    n = args.fd_samples
+    test = load_images(args.data, args.image_size, "test", n) if args.data is None or \
+        str(args.data).endswith((".tar.gz", ".tgz", ".tar")) else x[-n:]
+    final = meter.distance(generate(generator, n, entry["args"]["latent_dim"], 7))
+    result = {"samples": n, "frechet": final, "frechet_feature": meter.name,
+              "frechet_best": min([final] + [float(r["frechet"]) for r in history]),
+              **baselines(meter, x, test, n)}
+    entry["metrics"] = result
+    common.write_manifest_entry(args.weights_dir, name, entry)
+    print(json.dumps(result), flush=True)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+def main(argv=None):
+    parser, sub = common.cli(MODULE, __doc__)
+    p = sub.add_parser("train", help="train a model (the default command)")
+    p.add_argument("--arch", choices=sorted(ARCHS), default="dcgan")
+    p.add_argument("--name", required=True, help="model name in the manifest, e.g. dcgan_cifar10")
+    p.add_argument("--title", help="human title for the model card")
+    p.add_argument("--data", help="cifar10_jpeg.tar.gz, or a folder of images; default keras.datasets.cifar10")
+    p.add_argument("--image-size", type=int, choices=[32, 64], default=32)
+    p.add_argument("--limit", type=int, help="use only the first N training images")
+    p.add_argument("--g-feat", type=int, default=64, help="generator width")
+    p.add_argument("--d-feat", type=int, default=64, help="discriminator width")
+    p.add_argument("--ema", type=float, default=0.999, help="ship this moving average of G's weights (0: off)")
+    p.add_argument("--fd-every", type=int, default=2000, help="Frechet distance every N steps (0: off)")
+    p.add_argument("--fd-samples", type=int, default=10_000)
+    p.add_argument("--perceptual-weights", type=Path, default=None, help="SqueezeNet HDF5 weights")
+    common.add_common_args(p, steps=30_000, batch_size=64, ckpt_every=1000, lr=None)
+    args = common.parse(parser, MODULE, argv)
+    if args.perceptual_weights is None:
+        from training import perceptual  # noqa: PLC0415
+        args.perceptual_weights = perceptual.SQUEEZENET
+    train(args)
+
+
+if __name__ == "__main__":
+    main()
