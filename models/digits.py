@@ -102,14 +102,11 @@ def dcgan_generator(latent_dim=100, num_feat=64, conditional=False, name=None):
     return keras.Model(inputs if conditional else inputs[0], out, name=name or ("cdcgan" if conditional else "dcgan") + "_generator")
 
 
-def dcgan_discriminator(num_feat=64, conditional=False, batch_norm=True, name=None):
+def dcgan_discriminator(num_feat=64, conditional=False, name=None):
     """DCGAN discriminator: 28x28x1 image (and label) -> one real/fake logit.
 
     Args:
         num_feat: channels of the first strided convolution; the second has twice as many.
-        batch_norm: batch norm after the second convolution (the DCGAN paper's). Without it, dropout after each
-            convolution instead: D then cannot tell all-real from all-fake batches by their statistics, which
-            helps the unconditional model cover every digit.
         conditional: if True, takes ``[image, label]``; the one-hot label is broadcast to ten 28x28
             feature maps and concatenated with the image.
         name: model name.
@@ -124,11 +121,8 @@ def dcgan_discriminator(num_feat=64, conditional=False, batch_norm=True, name=No
         inputs = [image, label]
     x = layers.Conv2D(num_feat, 4, strides=2, padding="same")(x)  # (14, 14, f)
     x = layers.LeakyReLU(0.2)(x)
-    if not batch_norm:
-        x = layers.Dropout(0.3)(x)
     x = layers.Conv2D(num_feat * 2, 4, strides=2, padding="same")(x)  # (7, 7, 2f)
-    if batch_norm:
-        x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.3)(x)

@@ -18,7 +18,7 @@ CASES = {
                           ({"num_feat": 8, "conditional": True}, [image, labels], (B, 1))],
     "dcgan_generator": [({"latent_dim": 16, "num_feat": 4}, noise, (B, 28, 28, 1)),
                         ({"latent_dim": 16, "num_feat": 4, "conditional": True}, [noise, labels], (B, 28, 28, 1))],
-    "dcgan_discriminator": [({"num_feat": 4}, image, (B, 1)), ({"num_feat": 4, "batch_norm": False}, image, (B, 1)),
+    "dcgan_discriminator": [({"num_feat": 4}, image, (B, 1)),
                             ({"num_feat": 4, "conditional": True}, [image, labels], (B, 1))],
     "sr_generator": [({"num_feat": 8, "num_block": 2}, lr_image, (2, 44, 36, 3)),
                      ({"num_feat": 8, "num_block": 1, "upsampler": "progressive", "batch_norm": True}, lr_image,
