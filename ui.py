@@ -9,7 +9,8 @@ from models.weights import read_manifest
 
 log = logging.getLogger("gan_studio")
 
-# The demos, in menu order. A demo is offered once a model of its task is in weights/manifest.json.
+# The demos, in menu order. A demo is offered once a model of its task is in weights/manifest.json ("history":
+# once some model's learning record is).
 DEMOS = [
     {"page": "views/digits.py", "title": "Handwritten digits", "icon": ":material/draw:", "task": "digits",
      "blurb": "four GANs (2014 to 2015 designs) trained on MNIST. Pick a digit, a seed, and walk smoothly "
@@ -19,12 +20,16 @@ DEMOS = [
               "the model on your own high-resolution photo."},
     {"page": "views/sketch.py", "title": "Sketch to photo", "icon": ":material/brush:", "task": "pix2pix",
      "blurb": "draw a shoe or a face (or upload a drawing or a photo) and a Pix2Pix network paints a photo of it."},
+    {"page": "views/history.py", "title": "How they learned", "icon": ":material/timeline:", "task": "history",
+     "blurb": "every model's training in pictures: samples as training went on, loss and quality curves, time, "
+              "hardware and the command to retrain it."},
 ]
 
 
 def available_demos():
     """The demos whose models are installed."""
-    tasks = {entry.get("task") for entry in read_manifest().values()}  # no TensorFlow needed for this
+    entries = read_manifest().values()  # no TensorFlow needed for this
+    tasks = {entry.get("task") for entry in entries} | ({"history"} if any(e.get("history") for e in entries) else set())
     return [d for d in DEMOS if d["task"] in tasks]
 
 

@@ -121,3 +121,15 @@ def test_sketch_page_appears_with_a_pix2pix_model_and_paints_an_example(weights_
     assert not at.exception and not at.error and len(at.image) >= 2
     at.radio(key="p2p_source").set_value("From a photo").run()
     assert not at.exception and any("Draw a shoe" in i.value for i in at.info)  # nothing uploaded yet
+
+
+@pytest.mark.shipped
+def test_history_page_shows_every_recorded_model():
+    at = run_page("views/history.py")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "How they learned"
+    names = at.selectbox(key="history_model").options
+    assert len(names) >= 4
+    assert at.code[0].value.startswith("python -m training.")
+    at.selectbox(key="history_model").set_value("gan").run()
+    assert not at.exception and "60,000 steps" in at.markdown[0].value

@@ -9,6 +9,7 @@ import sys
 import time
 
 import numpy as np
+from PIL import Image
 import pytest
 
 from models import inference
@@ -112,3 +113,18 @@ def test_hardware_flags_train(tmp_path, flags):
     finally:
         keras.mixed_precision.set_global_policy("float32")
     assert (tmp_path / "run" / "samples" / "step_0000002.png").exists()
+
+
+def test_export_keeps_the_learning_record(tmp_path):
+    from training import common
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    for step in (1, 2, 3):
+        Image.fromarray(np.full((400, 300, 3), 60 * step, np.uint8)).save(run / "samples" / f"step_{step:07d}.png")
+    (run / "log.csv").write_text("step,seconds,g_loss,d_loss\n1,0.1,2.0,1.0\n2,0.2,1.5,1.1\n3,0.3,1.2,1.2\n")
+    (run / "eval.csv").write_text("step,seconds,frechet\n2,0.2,50\n3,0.3,40\n")
+    files = common.save_history(run, tmp_path / "w", "m", max_side=64)
+    assert set(files) == {"log", "eval", "gif", "curves"}
+    gif = Image.open(tmp_path / "w" / files["gif"])
+    assert gif.n_frames == 3 and max(gif.size) == 64
+    assert Image.open(tmp_path / "w" / files["curves"]).size == (900, 150)  # three panels: g_loss, d_loss, frechet

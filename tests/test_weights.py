@@ -77,3 +77,12 @@ def test_refreshed_weights_are_picked_up_without_restart(weights_dir):
 def test_build_uses_only_our_builders():
     with pytest.raises(KeyError):
         build({"builder": "os.system", "args": {}})
+
+
+@pytest.mark.shipped
+def test_every_training_record_in_the_manifest_exists_and_stays_small():
+    for name, entry in read_manifest(SHIPPED).items():
+        for path in entry.get("history", {}).values():
+            f = SHIPPED / path
+            assert f.is_file(), f"{name}: {path}"
+            assert f.stat().st_size < 1.5e6, f"{name}: {path} is {f.stat().st_size / 1e6:.1f} MB"

@@ -181,7 +181,7 @@ def train(args):
     common.fit(gan, make_dataset(x, args.batch_size, args.seed), run, args, sample_grid, eval_fn)
     if args.export and common.is_chief():
         final = shipped_generator()
-        entry = common.export(final, args.name, "image_generator", g_args, args.weights_dir, task="images",
+        entry = common.export(final, args.name, "image_generator", g_args, args.weights_dir, run.out, task="images",
                               title=args.title or args.name, arch=args.arch,
                               dataset=str(args.data or "keras.datasets.cifar10") + f" ({len(x):,} images)",
                               steps=run.step, batch_size=args.batch_size,

@@ -101,7 +101,7 @@ def train(args):
     common.fit(gan, make_dataset(x, y, args.batch_size, args.seed), run, args, sample_grid)
 
     if args.export and common.is_chief():
-        common.export(shipped_generator(), name, gen_builder, g_args, args.weights_dir, task="digits",
+        common.export(shipped_generator(), name, gen_builder, g_args, args.weights_dir, run.out, task="digits",
                       title=TITLES[args.variant], dataset=dataset_name(args.data), steps=run.step,
                       batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
                       command=config["command"], ema=args.ema,

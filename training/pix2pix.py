@@ -301,7 +301,8 @@ def train(args):
     common.fit(model, make_dataset(sketches, photos, args.batch_size, args.seed), run, args, sample_grid)
     if args.export and common.is_chief():
         source = f"{args.pairs} (pairs)" if args.pairs else f"{args.data} (sketches by photo_to_sketch)"
-        entry = common.export(generator, args.name, "unet_generator", g_args, args.weights_dir, task="pix2pix",
+        entry = common.export(generator, args.name, "unet_generator", g_args, args.weights_dir, run.out,
+                              task="pix2pix",
                               domain=args.domain, title=args.title or TITLES.get(args.domain, args.name),
                               dataset=f"{source}, {len(photos)} photos", steps=run.step,
                               batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),

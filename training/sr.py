@@ -248,7 +248,7 @@ def train(args):
     common.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed), run, args, sample_grid,
                eval_fn if val else None)
     if args.export and common.is_chief():
-        entry = common.export(generator, args.name, "sr_generator", g_args, args.weights_dir, task="sr",
+        entry = common.export(generator, args.name, "sr_generator", g_args, args.weights_dir, run.out, task="sr",
                               title=args.title or args.name, dataset=f"{args.data} ({len(photos)} photos)",
                               steps=run.step, batch_size=args.batch_size, hr_size=args.hr_size,
                               train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
