@@ -20,6 +20,9 @@ DEMOS = [
               "the model on your own high-resolution photo."},
     {"page": "views/sketch.py", "title": "Sketch to photo", "icon": ":material/brush:", "task": "pix2pix",
      "blurb": "draw a shoe or a face (or upload a drawing or a photo) and a Pix2Pix network paints a photo of it."},
+    {"page": "views/images.py", "title": "Image GANs", "icon": ":material/palette:", "task": "images",
+     "blurb": "DCGAN and SAGAN paint 32x32 objects and 64x64 faces from noise; faces can be upscaled to 256 by "
+              "the face SRGAN in one click."},
     {"page": "views/history.py", "title": "How they learned", "icon": ":material/timeline:", "task": "history",
      "blurb": "every model's training in pictures: samples as training went on, loss and quality curves, time, "
               "hardware and the command to retrain it."},

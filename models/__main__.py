@@ -7,11 +7,14 @@
     python -m models upscale photo.jpg folder/ --out upscaled/ --model srgan --scale 4 [--keep-going]
     python -m models sketch2photo drawing.png folder/ --domain shoes --out photos/ [--variation 3] [--keep-going]
     python -m models photo2sketch photo.jpg --domain faces --out sketches/
+    python -m models generate --model dcgan_faces64 -n 16 --seed 0 [--upscale] --out grid.png
 """
 
 import argparse
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from models import images, inference, uploads
 
@@ -148,6 +151,14 @@ def cmd_photo2sketch(args):
                           f"{args.domain}_sketch")
 
 
+def cmd_generate(args):
+    batch = inference.generate_images(args.model, args.n, args.seed)
+    if args.upscale:  # generate, then super-resolve with the face SRGAN (64 -> 256)
+        batch = np.stack([inference.upscale(img, args.sr_model) for img in batch])
+    args.out.write_bytes(images.png_bytes(images.make_grid(batch, ncol=args.ncol or min(args.n, 8))))
+    print(f"wrote {args.out}")
+
+
 def add_batch_args(p):
     p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="image files or folders of images")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -175,6 +186,16 @@ def main(argv=None):
     p.add_argument("--frames", type=int, default=16, help="frames of the latent walk (default %(default)s)")
     p.add_argument("--out", type=Path, default=Path("digits.png"), help=".png, or .gif for --walk")
     p.set_defaults(func=cmd_digits)
+
+    p = sub.add_parser("generate", help="images from an image GAN into a PNG grid (optionally upscaled x4)")
+    p.add_argument("--model", default="dcgan_faces64", help="dcgan_faces64, dcgan_cifar10 or sagan_cifar10")
+    p.add_argument("-n", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ncol", type=int, help="images per row (default 8)")
+    p.add_argument("--upscale", action="store_true", help="super-resolve each image 4x (face SRGAN)")
+    p.add_argument("--sr-model", default="srgan_faces", help="the SR model for --upscale")
+    p.add_argument("--out", type=Path, default=Path("images.png"))
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("upscale", help="super-resolve image files or folders into PNGs")
     add_batch_args(p)

@@ -16,7 +16,7 @@ from models import digits, images, quality, sketch, sr
 from models.uploads import ImageError, decode_image
 from models.weights import WeightsError, load_model, read_manifest
 
-__all__ = ["generate_digits", "interpolate_digits", "upscale", "evaluate_upscale", "sketch_to_photo",
+__all__ = ["generate_digits", "interpolate_digits", "generate_images", "interpolate_images", "upscale", "evaluate_upscale", "sketch_to_photo",
            "photo_to_sketch", "list_models", "model_info", "warm_up", "decode_image", "ImageError", "WeightsError"]
 
 log = logging.getLogger("gan_studio")
@@ -52,7 +52,7 @@ def _model_for(name, task, what):
 
 
 def _run_generator(model, inputs):
-    """Run a generator in batches of ``_BATCH`` in inference mode; returns uint8 (N, 28, 28)."""
+    """Run a generator in batches of ``_BATCH`` in inference mode; returns uint8 (N, H, W) or (N, H, W, 3)."""
     noise = inputs[0] if isinstance(inputs, list) else inputs
     out = []
     for i in range(0, len(noise), _BATCH):
@@ -151,6 +151,33 @@ def interpolate_digits(variant, seed_a, seed_b, steps=16, digit=None):
     noise = np.stack([slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)]).astype("float32")
     inputs = [noise, np.full(steps, digit or 0, "int32")] if conditional else noise
     return _run_generator(model, inputs)
+
+
+# ---------------------------------------------------------------------------------------------- image GANs
+
+MAX_IMAGES = 1_000
+
+
+def _image_noise(info, n, seed):
+    if not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_IMAGES:
+        raise ValueError(f"n must be a whole number from 1 to {MAX_IMAGES}, got {n!r}.")
+    return np.random.default_rng(seed).standard_normal((n, info["args"]["latent_dim"])).astype("float32")
+
+
+def generate_images(model, n, seed=0):
+    """``n`` images from an image GAN (``dcgan_cifar10``, ``sagan_cifar10``, ``dcgan_faces64``): uint8
+    (n, H, W, 3). The same seed gives the same images, and a bigger ``n`` extends a smaller one."""
+    info, net = _model_for(model, "images", "an image GAN")
+    return _run_generator(net, _image_noise(info, n, seed))
+
+
+def interpolate_images(model, seed_a, seed_b, steps=16):
+    """A latent walk between two seeds' first images: uint8 (steps, H, W, 3)."""
+    info, net = _model_for(model, "images", "an image GAN")
+    if not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 100:
+        raise ValueError(f"steps must be a whole number from 2 to 100, got {steps!r}.")
+    a, b = _image_noise(info, 1, seed_a)[0], _image_noise(info, 1, seed_b)[0]
+    return _run_generator(net, np.stack([slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)]).astype("float32"))
 
 
 # ---------------------------------------------------------------------------------------------- super-resolution

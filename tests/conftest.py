@@ -114,3 +114,16 @@ def export_tiny_pix2pix(weights_dir, domain="shoes", seed=0):
     return common.export(BUILDERS["unet_generator"](**args), f"pix2pix_{domain}", "unet_generator", args,
                          weights_dir, task="pix2pix", domain=domain, title=f"Tiny {domain} (test)",
                          dataset="none (test)", steps=0, command="python -m training.pix2pix")
+
+
+def export_tiny_imagegan(weights_dir, name="dcgan_faces64", image_size=64, sagan=False, seed=0):
+    """Export a tiny random-weight image GAN generator (the API's and the pages' mechanics only)."""
+    import keras
+
+    from models import BUILDERS
+    from training import common
+    keras.utils.set_random_seed(seed)
+    args = {"image_size": image_size, "latent_dim": 8, "num_feat": 2, "sagan": sagan}
+    return common.export(BUILDERS["image_generator"](**args), name, "image_generator", args, weights_dir,
+                         task="images", arch="sagan" if sagan else "dcgan", title=f"Tiny {name} (test)",
+                         dataset="none (test)", steps=0, command="python -m training.dcgan")

@@ -133,3 +133,19 @@ def test_history_page_shows_every_recorded_model():
     assert at.code[0].value.startswith("python -m training.")
     at.selectbox(key="history_model").set_value("gan").run()
     assert not at.exception and "60,000 steps" in at.markdown[0].value
+
+
+def test_image_gan_page_generates_and_chains_the_face_upscaler(weights_dir):
+    from tests.conftest import export_tiny_imagegan, export_tiny_sr
+    export_tiny_imagegan(weights_dir, "dcgan_faces64")
+    at = run_page("views/images.py")
+    assert not at.exception and not at.error
+    assert "generated in" in at.image[0].captions[0]
+    assert not at.get("toggle")  # no face SRGAN installed: no chain
+    export_tiny_sr(weights_dir, name="srgan_faces")
+    at = run_page("views/images.py")
+    at.toggle(key="img_upscale").set_value(True).run()
+    assert not at.exception and not at.error
+    assert "face SRGAN" in at.image[0].captions[0]
+    at.radio(key="img_mode").set_value("Single image").run()
+    assert not at.exception

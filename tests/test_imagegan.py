@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from models import imagegan
@@ -87,3 +88,29 @@ def test_dcgan_and_sagan_train_resume_and_export(tmp_path, weights_dir):
         assert (tmp_path / arch / "samples" / "step_0000002.png").exists()
     assert any(isinstance(layer, imagegan.SelfAttention) for layer in load_model("sagan_tiny").layers)
     assert BUILDERS["image_generator"] is imagegan.image_generator
+
+
+def test_generate_images_is_seeded_and_extends(weights_dir):
+    from models import inference
+    from tests.conftest import export_tiny_imagegan
+    export_tiny_imagegan(weights_dir, "sagan_cifar10", image_size=32, sagan=True)
+    a = inference.generate_images("sagan_cifar10", 5, seed=3)
+    assert a.shape == (5, 32, 32, 3) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, inference.generate_images("sagan_cifar10", 8, seed=3)[:5])
+    assert not np.array_equal(a, inference.generate_images("sagan_cifar10", 5, seed=4))
+    walk = inference.interpolate_images("sagan_cifar10", 3, 4, steps=6)
+    assert walk.shape == (6, 32, 32, 3)
+    np.testing.assert_array_equal(walk[0], a[0])
+    with pytest.raises(ValueError, match="n must be"):
+        inference.generate_images("sagan_cifar10", 0)
+
+
+def test_cli_generates_and_upscales_faces(weights_dir, tmp_path):
+    from PIL import Image
+
+    from models.__main__ import main
+    from tests.conftest import export_tiny_imagegan, export_tiny_sr
+    export_tiny_imagegan(weights_dir, "dcgan_faces64")
+    export_tiny_sr(weights_dir, name="srgan_faces")
+    assert main(["generate", "-n", "4", "--ncol", "2", "--upscale", "--out", str(tmp_path / "g.png")]) == 0
+    assert Image.open(tmp_path / "g.png").size == (2 * 258 + 2, 2 * 258 + 2)
