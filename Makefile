@@ -50,6 +50,7 @@ bench: setup-dev browser
 	$(BIN)/python -m benchmarks.load
 	$(BIN)/python -m benchmarks.sr
 	$(BIN)/python -m benchmarks.pix2pix
+	$(BIN)/python -m benchmarks.images
 
 clean-venv:
 	rm -rf $(VENV)
