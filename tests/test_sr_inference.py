@@ -5,7 +5,8 @@ from PIL import Image
 import pytest
 
 from models import inference, sr
-from tests.conftest import export_tiny_sr
+from models.weights import read_manifest
+from tests.conftest import SHIPPED, export_tiny_sr
 from tests.test_sr_training import photo
 
 
@@ -93,3 +94,20 @@ def test_cli_stops_at_the_first_bad_file_unless_keep_going(tiny_sr, tmp_path, ca
                  "--out", str(out), "--keep-going"]) == 1
     assert [p.name for p in out.iterdir()] == [f"2_good_{tiny_sr}_x4.png"]
     assert "1 of 2 files failed" in capsys.readouterr().err
+
+
+SHIPPED_SR = sorted(n for n, e in read_manifest(SHIPPED).items() if e.get("task") == "sr" and n != "srgan_faces")
+EXAMPLES = sorted((SHIPPED.parent / "assets" / "examples").glob("*.png"))
+
+
+@pytest.mark.shipped
+@pytest.mark.parametrize("name", SHIPPED_SR)
+def test_shipped_sr_models_beat_bicubic_on_the_bundled_photos(name):
+    """The example photos (public domain / CC0) as HR: reduced 4x, then upscaled by the model and by bicubic."""
+    assert len(EXAMPLES) >= 4
+    gains = []
+    for path in EXAMPLES:
+        rgb, _ = inference.decode_image(path.read_bytes())
+        scores = inference.evaluate_upscale(rgb, name)
+        gains.append(scores["psnr"] - scores["bicubic_psnr"])
+    assert min(gains) > 0.0 if name == "srresnet" else np.mean(gains) > -1.5, gains
