@@ -1,6 +1,7 @@
 """Small helpers the pages share: error display (logged, never a traceback) and images."""
 
 import logging
+import random
 
 import streamlit as st
 
@@ -57,6 +58,20 @@ def read_upload(upload, max_pixels):
     except uploads.ImageError as exc:
         show_error(exc, f"Could not use {upload.name}")
         return None
+
+
+def seed_controls(key):
+    """A seed box and a "New seed" button (a random seed) side by side; returns the seed."""
+    if key not in st.session_state:
+        st.session_state[key] = 0
+
+    def new_seed():
+        st.session_state[key] = random.randrange(100_000)
+
+    seed_col, button_col = st.columns([1, 1], vertical_alignment="bottom")
+    seed = seed_col.number_input("Seed", 0, 99_999, step=1, key=key)
+    button_col.button("New seed", on_click=new_seed, icon=":material/casino:", key=f"{key}_new")
+    return int(seed)
 
 
 def show_error(exc, what="That did not work"):

@@ -28,7 +28,7 @@ from PIL import Image
 
 from models import BUILDERS, images
 from models.uploads import image_files
-from training import common, metrics
+from training import common, metrics, perceptual
 from training.gan import GAN
 
 MODULE = "training.dcgan"
@@ -99,7 +99,6 @@ class FrechetMeter:
     name = "SqueezeNet 1.1 fire9 (512-d), images enlarged to 96 px"
 
     def __init__(self, reference, weights):
-        from training import perceptual  # noqa: PLC0415
         self.net = perceptual.squeezenet(outputs=("fire9",), weights=weights)
         self.reference = metrics.feature_stats(self.features(reference))
 
@@ -224,12 +223,9 @@ def main(argv=None):
     p.add_argument("--ema", type=float, default=0.999, help="ship this moving average of G's weights (0: off)")
     p.add_argument("--fd-every", type=int, default=2000, help="Frechet distance every N steps (0: off)")
     p.add_argument("--fd-samples", type=int, default=10_000)
-    p.add_argument("--perceptual-weights", type=Path, default=None, help="SqueezeNet HDF5 weights")
+    perceptual.add_weights_argument(p, "the Frechet distance")
     common.add_common_args(p, steps=30_000, batch_size=64, ckpt_every=1000, lr=None)
     args = common.parse(parser, MODULE, argv)
-    if args.perceptual_weights is None:
-        from training import perceptual  # noqa: PLC0415
-        args.perceptual_weights = perceptual.SQUEEZENET
     train(args)
 
 

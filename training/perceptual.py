@@ -73,3 +73,9 @@ def vgg19(output="block5_conv4"):
     model = keras.Model(rgb, keras.Model(base.input, base.get_layer(output).output)(x), name="vgg19_features")
     model.trainable = False
     return model
+
+
+def add_weights_argument(parser, purpose):
+    """``--perceptual-weights``: the SqueezeNet HDF5 file (default: the one in ../shared/data/perceptual)."""
+    parser.add_argument("--perceptual-weights", type=Path, default=SQUEEZENET,
+                        help=f"SqueezeNet 1.1 HDF5 weights, for {purpose} (default %(default)s)")

@@ -27,7 +27,7 @@ from models import BUILDERS, images, sketch
 from models.quality import ssim_y
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common, datasets, metrics
+from training import common, datasets, metrics, perceptual
 
 MODULE = "training.pix2pix"
 PRESETS = {
@@ -198,7 +198,6 @@ class Pix2Pix(common.TrainerModel):
 
 def squeezenet_features(weights):
     """uint8 (N, S, S, 3) -> (N, 512) globally averaged SqueezeNet fire9 features, or None without weights."""
-    from training import perceptual  # noqa: PLC0415
     if not weights or not Path(weights).exists():
         print(f"Frechet distance skipped: SqueezeNet weights {weights} not found", flush=True)
         return None
@@ -331,7 +330,7 @@ def main(argv=None):
     p.add_argument("--limit", type=int, help="use only the first N training images")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small", help="small: 128px; full: 256px (GPU)")
     p.add_argument("--l1-weight", type=float, default=100.0)
-    p.add_argument("--perceptual-weights", type=Path, default=None, help="SqueezeNet HDF5 weights (Frechet)")
+    perceptual.add_weights_argument(p, "the Frechet distance")
     common.add_common_args(p, steps=20_000, batch_size=8, ckpt_every=500, lr=2e-4)
     p = sub.add_parser("eval", help="score a model on a folder of photos")
     p.add_argument("--model", required=True)
@@ -340,11 +339,8 @@ def main(argv=None):
     p.add_argument("--train", help="the training photos: for the mean-photo baseline and real-vs-real")
     p.add_argument("--limit", type=int)
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
-    p.add_argument("--perceptual-weights", type=Path, default=None, help="SqueezeNet HDF5 weights (Frechet)")
+    perceptual.add_weights_argument(p, "the Frechet distance")
     args = common.parse(parser, MODULE, argv)
-    if args.perceptual_weights is None:
-        from training import perceptual  # noqa: PLC0415
-        args.perceptual_weights = perceptual.SQUEEZENET
     if args.command == "train":
         train(args)
     else:

@@ -23,7 +23,7 @@ from PIL import Image
 
 from models import BUILDERS, images, sr
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common, datasets
+from training import common, datasets, perceptual
 from models.quality import psnr_y, ssim_y
 from models.uploads import image_files
 
@@ -210,8 +210,7 @@ def train(args):
         discriminator = BUILDERS["sr_discriminator"](**d_args) if gan else None
         features = None
         if gan:
-            from training import perceptual  # noqa: PLC0415
-            features = perceptual.vgg19() if args.perceptual == "vgg19" else \
+                features = perceptual.vgg19() if args.perceptual == "vgg19" else \
                 perceptual.squeezenet(weights=args.perceptual_weights)
         common.sync_batch_norm(strategy, *[m for m in (generator, discriminator) if m is not None])
         model = SRGAN(generator, discriminator, features, gan=gan, w_perceptual=args.w_perceptual,
@@ -263,7 +262,6 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, entry=None, perc
 
     With ``perceptual_weights`` (the SqueezeNet HDF5 file) the SqueezeNet feature distance is measured too.
     """
-    from training import perceptual  # noqa: PLC0415
     entry = entry or read_manifest(weights_dir)[name]
     hr_images = [load_rgb(p) for p in list_images(folder)][:limit]
     features = None
@@ -298,8 +296,7 @@ def main(argv=None):
     p.add_argument("--hr-size", type=int, default=96, help="HR crop size (LR is a quarter)")
     p.add_argument("--d-feat", type=int, default=32, help="discriminator width (64 in the paper)")
     p.add_argument("--perceptual", choices=["squeezenet", "vgg19"], default="squeezenet")
-    p.add_argument("--perceptual-weights", type=Path, default=None,
-                   help="SqueezeNet HDF5 weights file (default ../shared/data/perceptual/...)")
+    perceptual.add_weights_argument(p, "the perceptual loss and distance")
     p.add_argument("--no-perceptual-eval", dest="perceptual_eval", action="store_false",
                    help="do not measure the SqueezeNet feature distance when evaluating")
     p.add_argument("--w-perceptual", type=float, default=0.01)
@@ -310,11 +307,8 @@ def main(argv=None):
     p.add_argument("--data", required=True)
     p.add_argument("--limit", type=int)
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
-    p.add_argument("--perceptual-weights", type=Path, default=None, help="SqueezeNet HDF5 weights file")
+    perceptual.add_weights_argument(p, "the perceptual distance")
     args = common.parse(parser, MODULE, argv)
-    if args.perceptual_weights is None:
-        from training import perceptual  # noqa: PLC0415
-        args.perceptual_weights = perceptual.SQUEEZENET
     if args.command == "train":
         train(args)
     else:

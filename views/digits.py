@@ -1,6 +1,5 @@
 """Handwritten digits: four GANs trained on MNIST, a grid or one large digit, a seed, a latent walk."""
 
-import random
 import time
 
 import numpy as np
@@ -27,14 +26,6 @@ with st.expander("How this works", icon=":material/school:"):
 
 models = ui.models_or_stop("digits", "digit", "python -m training.digits --variant cdcgan --export")
 
-if "seed" not in st.session_state:
-    st.session_state.seed = 0
-
-
-def new_seed():
-    st.session_state.seed = random.randrange(100_000)
-
-
 controls, output = st.columns([1, 2], gap="large")
 with controls:
     name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="variant",
@@ -50,9 +41,7 @@ with controls:
                               index=0 if mode == "Grid" else 8)
         digit = None if isinstance(choice, str) else int(choice)
     per_digit = st.slider("Per digit", 1, 10, 8, key="per_digit") if mode.startswith("All") else 0
-    seed_col, button_col = st.columns([1, 1], vertical_alignment="bottom")
-    seed = seed_col.number_input("Seed", 0, 99_999, step=1, key="seed")
-    button_col.button("New seed", on_click=new_seed, icon=":material/casino:")
+    seed = ui.seed_controls("seed")
 
 with output:
     try:

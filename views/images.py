@@ -1,6 +1,5 @@
 """Image GANs: DCGAN and SAGAN samples (CIFAR-10, faces), a latent walk, and faces upscaled by the face SRGAN."""
 
-import random
 import time
 
 import numpy as np
@@ -24,22 +23,12 @@ with st.expander("How this works", icon=":material/school:"):
 
 models = ui.models_or_stop("images", "image GAN",
                            "python -m training.dcgan --arch dcgan --name dcgan_cifar10 --export")
-if "img_seed" not in st.session_state:
-    st.session_state.img_seed = 0
-
-
-def new_seed():
-    st.session_state.img_seed = random.randrange(100_000)
-
-
 controls, output = st.columns([1, 2], gap="large")
 with controls:
     name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="img_model")
     mode = st.radio("Show", ["Grid", "Single image"], horizontal=True, key="img_mode")
     n = st.slider("How many", 4, 64, 16, step=4, key="img_n") if mode == "Grid" else 1
-    seed_col, button_col = st.columns(2, vertical_alignment="bottom")
-    seed = seed_col.number_input("Seed", 0, 99_999, step=1, key="img_seed")
-    button_col.button("New seed", on_click=new_seed, icon=":material/casino:")
+    seed = ui.seed_controls("img_seed")
     chain = name == "dcgan_faces64" and SR_FACES in {m["name"] for m in inference.list_models("sr")}
     upscale = chain and st.toggle("Upscale to 256 (face SRGAN)", key="img_upscale")
 
