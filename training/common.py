@@ -73,6 +73,11 @@ class TrainerModel(keras.Model):
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         return
 
+    @property
+    def metrics(self):
+        """The loss trackers: ``self.trackers`` (name -> ``keras.metrics.Mean``), reset by Keras every epoch."""
+        return list(getattr(self, "trackers", {}).values())
+
     def logs(self):
         """The metrics' results, as ``train_step`` should return them."""
         results = {m.name: m.result() for m in self.metrics}

@@ -158,10 +158,6 @@ class Pix2Pix(common.TrainerModel):
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
         self.mae = keras.losses.MeanAbsoluteError()
 
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
     def generator_loss(self, fake_logits, fake, photo):
         """(total, adversarial, L1): fool D everywhere, and stay close to the real photo."""
         adversarial = self.bce(tf.ones_like(fake_logits), fake_logits)

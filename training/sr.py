@@ -106,10 +106,6 @@ class SRGAN(common.TrainerModel):
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
         self.l1 = keras.losses.MeanAbsoluteError()
 
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
     def generator_losses(self, lr, hr):
         """Total generator loss and its parts: pixel L1, perceptual, adversarial."""
         sr_img = self.generator(lr, training=True)
