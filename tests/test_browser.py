@@ -23,7 +23,8 @@ def test_digits_page_in_a_real_browser(streamlit_server, browser):
     before = grid.get_attribute("src")
 
     page.get_by_role("button", name="New seed").click()
-    page.wait_for_function("src => document.querySelector('[data-testid=\"stImage\"] img').src !== src",
+    page.wait_for_function("src => { const i = document.querySelector('[data-testid=\"stImage\"] img');"
+                           " return i.src !== src && i.complete && i.naturalWidth > 0; }",  # the new grid, loaded
                            arg=before, timeout=30_000)
     width = grid.evaluate("img => img.naturalWidth")
     assert width > 500  # a 60-digit grid enlarged 3x
