@@ -85,7 +85,7 @@ def crop_around(image, cx, cy, size):
 
 
 RESAMPLE = {"nearest": Image.Resampling.NEAREST, "bicubic": Image.Resampling.BICUBIC,
-            "lanczos": Image.Resampling.LANCZOS}
+            "lanczos": Image.Resampling.LANCZOS, "area": Image.Resampling.BOX}
 
 
 def resize(image, size, method="bicubic"):
@@ -94,3 +94,11 @@ def resize(image, size, method="bicubic"):
     if arr.ndim == 3 and arr.shape[2] not in (3, 4):  # Pillow has no 2-channel mode: resize planes
         return np.dstack([resize(arr[..., c], size, method) for c in range(arr.shape[2])])
     return np.asarray(Image.fromarray(arr).resize(size, RESAMPLE[method]))
+
+
+def centre_square(image, size):
+    """The largest centred square of an image, resized to ``size`` x ``size`` (area averaging)."""
+    h, w = image.shape[:2]
+    s = min(h, w)
+    crop = image[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    return crop if s == size else resize(crop, (size, size), "area")

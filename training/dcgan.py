@@ -41,20 +41,13 @@ FD_SIZE = 96  # images are enlarged to this before SqueezeNet (its receptive fie
 
 # ---------------------------------------------------------------------------------------------- data
 
-def _square(rgb, size):
-    h, w = rgb.shape[:2]
-    s = min(h, w)
-    crop = rgb[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
-    return crop if s == size else cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
-
-
 def load_images(data=None, size=32, split="train", limit=None):
     """uint8 (N, size, size, 3): a CIFAR-10 JPEG tarball (``split/<class>/*.jpg``), a folder of images (centre
     squares), or ``keras.datasets.cifar10`` when ``data`` is None."""
     if data is None:
         (x, _), (xt, _) = keras.datasets.cifar10.load_data()
         out = x if split == "train" else xt
-        return np.stack([_square(i, size) for i in out[:limit]]) if size != 32 else out[:limit]
+        return np.stack([images.centre_square(i, size) for i in out[:limit]]) if size != 32 else out[:limit]
     path = Path(data)
     if path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar")):
         out = []
@@ -63,7 +56,7 @@ def load_images(data=None, size=32, split="train", limit=None):
                 parts = Path(member.name).parts  # (..., split, class, file)
                 if member.isfile() and len(parts) >= 3 and parts[-3] == split:
                     with Image.open(io.BytesIO(tar.extractfile(member).read())) as im:
-                        out.append(_square(np.asarray(im.convert("RGB")), size))
+                        out.append(images.centre_square(np.asarray(im.convert("RGB")), size))
                     if limit and len(out) >= limit:
                         break
         if not out:
@@ -75,7 +68,7 @@ def load_images(data=None, size=32, split="train", limit=None):
     out = []
     for f in files:
         with Image.open(f) as im:
-            out.append(_square(np.asarray(im.convert("RGB")), size))
+            out.append(images.centre_square(np.asarray(im.convert("RGB")), size))
     return np.stack(out)
 
 

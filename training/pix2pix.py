@@ -17,7 +17,6 @@ softer lines) so that hand-drawn lines of any brush give good photos. ``--preset
 import json
 from pathlib import Path
 
-import cv2
 import keras
 import numpy as np
 import tensorflow as tf
@@ -39,14 +38,6 @@ TITLES = {"shoes": "Pix2Pix shoes (sketch to photo)", "faces": "Pix2Pix faces (s
 
 # ---------------------------------------------------------------------------------------------- data
 
-def square(rgb, size):
-    """Centre square crop, resized to ``size`` (area filter)."""
-    h, w = rgb.shape[:2]
-    s = min(h, w)
-    crop = rgb[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
-    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
-
-
 def load_photo(path):
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"))
@@ -64,11 +55,11 @@ def load_training_pairs(data=None, pairs=None, domain="shoes", size=128, limit=N
         if pairs:
             half = rgb.shape[1] // 2
             a, b = rgb[:, :half], rgb[:, half:2 * half]
-            sketches.append(sketch.to_square(sketch.normalize_sketch(square(a, 256)), size)[0])
-            photos.append(square(b, size))
+            sketches.append(sketch.to_square(sketch.normalize_sketch(images.centre_square(a, 256)), size)[0])
+            photos.append(images.centre_square(b, size))
         else:
-            sketches.append(sketch.to_square(sketch.photo_to_sketch(square(rgb, 256), domain), size)[0])
-            photos.append(square(rgb, size))
+            sketches.append(sketch.to_square(sketch.photo_to_sketch(images.centre_square(rgb, 256), domain), size)[0])
+            photos.append(images.centre_square(rgb, size))
     return np.stack(sketches), np.stack(photos)
 
 
