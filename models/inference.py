@@ -96,16 +96,20 @@ def warm_up(names=(DEFAULT_DIGITS,)):
     return warmed
 
 
+def _check_whole(what, value, low, high):
+    """``ValueError`` for the user unless ``value`` is a whole number from ``low`` to ``high``."""
+    if not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{what} must be a whole number from {low} to {high}, got {value!r}.")
+
+
 def _check_digit_args(info, n, digit):
-    if not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_DIGITS:
-        raise ValueError(f"n must be a whole number from 1 to {MAX_DIGITS}, got {n!r}.")
+    _check_whole("n", n, 1, MAX_DIGITS)
     conditional = info["args"].get("conditional", False)
     if digit is not None:
         if not conditional:
             raise ValueError(f"'{info['name']}' is unconditional: it cannot be asked for a given digit "
                              f"(use a conditional model: cgan or cdcgan).")
-        if not isinstance(digit, (int, np.integer)) or not 0 <= digit <= 9:
-            raise ValueError(f"digit must be a whole number from 0 to 9, got {digit!r}.")
+        _check_whole("digit", digit, 0, 9)
     return conditional
 
 
@@ -142,8 +146,7 @@ def interpolate_digits(variant, seed_a, seed_b, steps=16, digit=None):
     For conditional models ``digit`` (default 0) is held fixed. Returns uint8 (steps, 28, 28).
     """
     info, model = _model_for(variant, "digits", "a digit generator")
-    if not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 100:
-        raise ValueError(f"steps must be a whole number from 2 to 100, got {steps!r}.")
+    _check_whole("steps", steps, 2, 100)
     conditional = _check_digit_args(info, 1, digit)
     latent_dim = info["args"].get("latent_dim", 100)
     a = digits.sample_inputs(1, latent_dim, seed=seed_a)[0]
@@ -159,8 +162,7 @@ MAX_IMAGES = 1_000
 
 
 def _image_noise(info, n, seed):
-    if not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_IMAGES:
-        raise ValueError(f"n must be a whole number from 1 to {MAX_IMAGES}, got {n!r}.")
+    _check_whole("n", n, 1, MAX_IMAGES)
     return np.random.default_rng(seed).standard_normal((n, info["args"]["latent_dim"])).astype("float32")
 
 
@@ -174,8 +176,7 @@ def generate_images(model, n, seed=0):
 def interpolate_images(model, seed_a, seed_b, steps=16):
     """A latent walk between two seeds' first images: uint8 (steps, H, W, 3)."""
     info, net = _model_for(model, "images", "an image GAN")
-    if not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 100:
-        raise ValueError(f"steps must be a whole number from 2 to 100, got {steps!r}.")
+    _check_whole("steps", steps, 2, 100)
     a, b = _image_noise(info, 1, seed_a)[0], _image_noise(info, 1, seed_b)[0]
     return _run_generator(net, np.stack([slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)]).astype("float32"))
 
