@@ -52,6 +52,8 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
                         "described by TF_CONFIG")
     g.add_argument("--mixed-precision", action="store_true", help="float16 compute (GPUs with tensor cores)")
     g.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    g.add_argument("--threads", type=int, default=0,
+                   help="CPU threads for TensorFlow ops (0: all cores); 1 lets two runs share a 2-core machine")
     g = parser.add_argument_group("export")
     g.add_argument("--export", action="store_true", help="write the weights and manifest entry when done")
     g.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR, help="where --export writes")
@@ -89,6 +91,9 @@ class TrainerModel(keras.Model):
 def setup(args):
     """Seed, precision policy and distribution strategy from the common flags."""
     keras.utils.set_random_seed(args.seed)
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     if args.strategy == "mirrored":

@@ -66,10 +66,11 @@ def load_training_pairs(data=None, pairs=None, domain="shoes", size=128, limit=N
 def _warp(img, seed, size, strength):
     """A small random affine warp (rotation, scale, shear, shift) of one (S, S, C) image; fills with white."""
     r = tf.random.stateless_uniform((6,), seed, -1.0, 1.0) * strength
-    angle, scale, shear = r[0] * 0.07, 1.0 + r[1] * 0.06, r[2] * 0.05
+    # a few pixels of free-hand wobble at most, so the sketch still lines up with the photo it is trained on
+    angle, scale, shear = r[0] * 0.03, 1.0 + r[1] * 0.03, r[2] * 0.02
     c, s = tf.cos(angle) * scale, tf.sin(angle) * scale
     centre = size / 2.0
-    tx, ty = r[3] * 0.03 * size, r[4] * 0.03 * size
+    tx, ty = r[3] * 0.015 * size, r[4] * 0.015 * size
     # output -> input pixel map: [a0 a1 a2; b0 b1 b2; 0 0]
     a0, a1, b0, b1 = c, -s + shear, s, c
     a2 = centre - a0 * centre - a1 * centre + tx
