@@ -30,6 +30,10 @@ def cmd_list(args):
               f"{m.get('title', '')}" + (f"  [{shown}]" if shown else ""))
 
 
+def _training(m):
+    return f"{m['steps']:,} steps x {m.get('batch_size', '?')}, {m.get('train_time_s', 0) / 60:.0f} min"
+
+
 def digits_table():
     """The README's table of shipped digit models, in Markdown, straight from the manifest."""
     lines = ["| model | parameters | file | training | recognised | confident | digit shares | Fréchet (floor) |",
@@ -37,7 +41,7 @@ def digits_table():
     judge = None
     for m in inference.list_models():
         metrics = m.get("metrics", {})
-        training = f"{m['steps']:,} steps x {m.get('batch_size', '?')}, {m.get('train_time_s', 0) / 60:.0f} min"
+        training = _training(m)
         size = f"{m.get('bytes', 0) / 1e6:.1f} MB"
         if m.get("task") == "classifier":
             judge = (f"| {m['title']} | {m['params']:,} | {size} | {training} | test accuracy "
@@ -60,7 +64,7 @@ def sr_table():
              "SSIM (bicubic) | SqueezeNet distance (bicubic) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in inference.list_models("sr"):
         x = m.get("metrics", {})
-        training = f"{m['steps']:,} steps x {m.get('batch_size', '?')}, {m.get('train_time_s', 0) / 60:.0f} min"
+        training = _training(m)
         perceptual = f"{x['perceptual']:.2f} ({x['bicubic_perceptual']:.2f})" if "perceptual" in x else "n/a"
         lines.append(
             f"| {m['title']} (`{m['name']}`) | {m['params']:,} | {m.get('bytes', 0) / 1e6:.1f} MB | {training} | "
@@ -71,7 +75,35 @@ def sr_table():
     return "\n".join(lines)
 
 
-TABLES = {"digits-table": digits_table, "sr-table": sr_table}
+def images_table():
+    """The README's table of shipped image GANs (Frechet distances beside their floor and baseline)."""
+    lines = ["| model | parameters | file | training | Fréchet final | best during training | real test vs train "
+             "(floor) | blurred training images (baseline) |", "|---|---|---|---|---|---|---|---|"]
+    for m in inference.list_models("images"):
+        x = m.get("metrics", {})
+        lines.append(f"| {m['title']} (`{m['name']}`) | {m['params']:,} | {m.get('bytes', 0) / 1e6:.1f} MB | "
+                     f"{_training(m)} | {x.get('frechet', 'n/a')} | {x.get('frechet_best', 'n/a')} | "
+                     f"{x.get('frechet_real_test_vs_train', 'n/a')} | {x.get('frechet_blurred_train', 'n/a')} |")
+    return "\n".join(lines)
+
+
+def pix2pix_table():
+    """The README's table of shipped sketch-to-photo models, scored on their val photos."""
+    lines = ["| model | parameters | file | training | val photos | L1 (mean photo) | SSIM (mean photo) | "
+             "Fréchet (mean photo; real train vs val) | share of baseline |", "|---|---|---|---|---|---|---|---|---|"]
+    for m in inference.list_models("pix2pix"):
+        x = m.get("metrics", {})
+        lines.append(f"| {m['title']} (`{m['name']}`) | {m['params']:,} | {m.get('bytes', 0) / 1e6:.1f} MB | "
+                     f"{_training(m)} | {x.get('images', '?')} | "
+                     f"{x.get('l1', 'n/a')} ({x.get('mean_photo_l1', 'n/a')}) | "
+                     f"{x.get('ssim', 'n/a')} ({x.get('mean_photo_ssim', 'n/a')}) | {x.get('frechet', 'n/a')} "
+                     f"({x.get('frechet_mean_photo', 'n/a')}; {x.get('frechet_real_train_vs_val', 'n/a')}) | "
+                     f"{x.get('frechet_share_of_baseline', 'n/a')} |")
+    return "\n".join(lines)
+
+
+TABLES = {"digits-table": digits_table, "sr-table": sr_table, "images-table": images_table,
+          "pix2pix-table": pix2pix_table}
 
 
 def cmd_table(args):

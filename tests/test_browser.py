@@ -129,3 +129,37 @@ def test_sketch_page_draws_with_the_mouse_and_paints(sketch_server, browser):
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the photo").click()
     assert open(download.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def faces_server(tmp_path_factory):
+    """The app with a tiny random face DCGAN and a tiny face SR model (the generate-then-upscale chain)."""
+    import os
+
+    from benchmarks import live
+    from tests.conftest import export_tiny_imagegan, export_tiny_sr
+    weights = tmp_path_factory.mktemp("weights")
+    export_tiny_imagegan(weights, "dcgan_faces64")
+    export_tiny_sr(weights, name="srgan_faces")
+    env = {**os.environ, "GAN_STUDIO_WEIGHTS": str(weights)}
+    with live.streamlit_app(SCREENSHOTS / "streamlit_faces.log", env) as (url, _):
+        yield url
+
+
+def test_image_gan_page_chains_faces_into_the_face_srgan(faces_server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(faces_server + "/images")
+    page.get_by_role("heading", name="Image GANs").wait_for(timeout=60_000)
+    page.locator('[data-testid="stImageCaption"]', has_text="generated in").wait_for(timeout=60_000)
+    page.get_by_text("Upscale to 256 (face SRGAN)").click()
+    caption = page.locator('[data-testid="stImageCaption"]', has_text="bicubic | face SRGAN")
+    caption.wait_for(timeout=60_000)
+    assert "upscaled in" in caption.inner_text()
+    grid = page.locator('[data-testid="stImage"] img').first
+    page.wait_for_function("() => { const i = document.querySelector('[data-testid=\"stImage\"] img');"
+                           " return i.complete && i.naturalWidth > 0; }", timeout=30_000)
+    # rows of eight 256x256 faces (sample | bicubic | SR), 2 px borders
+    assert grid.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [8 * 258 + 2, 3 * 258 + 2]
+    page.screenshot(path=str(SCREENSHOTS / "image_gan_chain.png"), full_page=True)
+    assert not page.locator('[data-testid="stException"]').count()
+    assert not page.locator('[data-testid="stAlertContentError"]').count()

@@ -51,3 +51,22 @@ def test_readme_model_tables_are_the_manifest():
             continue
         start, end = readme.index(f"<!-- {marker} -->"), readme.index(f"<!-- /{marker} -->")
         assert readme[start:end].split("\n", 1)[1].strip() == make().strip(), marker
+
+
+def test_image_gan_and_pix2pix_tables_show_the_measured_numbers(weights_dir):
+    from models.__main__ import images_table, pix2pix_table
+    from tests.conftest import export_tiny_imagegan, export_tiny_pix2pix
+    from training import common
+    entry = export_tiny_imagegan(weights_dir, "sagan_cifar10", image_size=32, sagan=True)
+    entry["metrics"] = {"frechet": 41.5, "frechet_best": 39.25, "frechet_real_test_vs_train": 2.5,
+                        "frechet_blurred_train": 60.75}
+    common.write_manifest_entry(weights_dir, "sagan_cifar10", entry)
+    entry = export_tiny_pix2pix(weights_dir, "faces")
+    entry["metrics"] = {"images": 500, "l1": 0.09, "mean_photo_l1": 0.2, "ssim": 0.41, "mean_photo_ssim": 0.3,
+                        "frechet": 30.5, "frechet_mean_photo": 180.25, "frechet_real_train_vs_val": 4.5,
+                        "frechet_share_of_baseline": 0.169}
+    common.write_manifest_entry(weights_dir, "pix2pix_faces", entry)
+    row = images_table().splitlines()[-1]
+    assert "`sagan_cifar10`" in row and "| 41.5 | 39.25 | 2.5 | 60.75 |" in row
+    row = pix2pix_table().splitlines()[-1]
+    assert "`pix2pix_faces`" in row and "| 500 | 0.09 (0.2) | 0.41 (0.3) | 30.5 (180.25; 4.5) | 0.169 |" in row
