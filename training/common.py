@@ -253,7 +253,7 @@ class RunCallback(keras.callbacks.Callback):
             w = csv.writer(f)
             if new:
                 w.writerow(["step", "seconds"] + list(values))
-            w.writerow([step, round(float(self.run.train_seconds.numpy()), 1)] + [f"{v:.5g}" for v in values.values()])
+            w.writerow([step, round(float(self.run.train_seconds.numpy()), 1)] + [f"{v:.7g}" for v in values.values()])
 
     def on_epoch_end(self, epoch, logs=None):
         step = self.run.step
