@@ -76,7 +76,7 @@ def seed_controls(key):
 
 def show_error(exc, what="That did not work"):
     """Tell the visitor what went wrong in plain words and log it for the operator."""
-    log.warning("%s: %s: %s", what, type(exc).__name__, exc)
+    log.warning("%s: %s: %s", what, type(exc).__name__, exc, exc_info=exc)  # the traceback goes to the log only
     st.error(f"**{what}.** {exc}", icon=":material/error:")
 
 

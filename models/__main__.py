@@ -58,48 +58,53 @@ def digits_table():
     return "\n".join(lines + ([judge] if judge else []))
 
 
+def _model_table(task, columns):
+    """A Markdown table of the shipped models of ``task``: the model, its size and training, then ``columns``,
+    each a (header, function of the manifest metrics dict -> cell text)."""
+    headers = ["model", "parameters", "file", "training"] + [h for h, _ in columns]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for m in inference.list_models(task):
+        x = m.get("metrics", {})
+        cells = [f"{m['title']} (`{m['name']}`)", f"{m['params']:,}", f"{m.get('bytes', 0) / 1e6:.1f} MB",
+                 _training(m)] + [cell(x) for _, cell in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _pair(key, base, fmt="{}"):
+    """'value (baseline)' cell of two metrics, 'n/a' where missing."""
+    return lambda x: f"{fmt.format(x[key])} ({fmt.format(x[base])})" if key in x and base in x else "n/a"
+
+
 def sr_table():
     """The README's table of shipped super-resolution models, in Markdown, straight from the manifest."""
-    lines = ["| model | parameters | file | training | data | Y-PSNR (bicubic) | gain | worst image | above bicubic | "
-             "SSIM (bicubic) | SqueezeNet distance (bicubic) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for m in inference.list_models("sr"):
-        x = m.get("metrics", {})
-        training = _training(m)
-        perceptual = f"{x['perceptual']:.2f} ({x['bicubic_perceptual']:.2f})" if "perceptual" in x else "n/a"
-        lines.append(
-            f"| {m['title']} (`{m['name']}`) | {m['params']:,} | {m.get('bytes', 0) / 1e6:.1f} MB | {training} | "
-            f"{Path(x.get('data', '?')).as_posix()} ({x.get('images', '?')} images) | "
-            f"{x.get('psnr', 0):.2f} dB ({x.get('bicubic_psnr', 0):.2f}) | {x.get('gain_db', 0):+.2f} dB | "
-            f"{x.get('worst_gain_db', 0):+.2f} dB | {x.get('images_above_bicubic', '?')} of {x.get('images', '?')} | "
-            f"{x.get('ssim', 0):.4f} ({x.get('bicubic_ssim', 0):.4f}) | {perceptual} |")
-    return "\n".join(lines)
+    return _model_table("sr", [
+        ("data", lambda x: f"{Path(x.get('data', '?')).as_posix()} ({x.get('images', '?')} images)"),
+        ("Y-PSNR (bicubic)", lambda x: f"{x.get('psnr', 0):.2f} dB ({x.get('bicubic_psnr', 0):.2f})"),
+        ("gain", lambda x: f"{x.get('gain_db', 0):+.2f} dB"),
+        ("worst image", lambda x: f"{x.get('worst_gain_db', 0):+.2f} dB"),
+        ("above bicubic", lambda x: f"{x.get('images_above_bicubic', '?')} of {x.get('images', '?')}"),
+        ("SSIM (bicubic)", _pair("ssim", "bicubic_ssim", "{:.4f}")),
+        ("SqueezeNet distance (bicubic)", _pair("perceptual", "bicubic_perceptual", "{:.2f}"))])
 
 
 def images_table():
     """The README's table of shipped image GANs (Frechet distances beside their floor and baseline)."""
-    lines = ["| model | parameters | file | training | Fréchet final | best during training | real test vs train "
-             "(floor) | blurred training images (baseline) |", "|---|---|---|---|---|---|---|---|"]
-    for m in inference.list_models("images"):
-        x = m.get("metrics", {})
-        lines.append(f"| {m['title']} (`{m['name']}`) | {m['params']:,} | {m.get('bytes', 0) / 1e6:.1f} MB | "
-                     f"{_training(m)} | {x.get('frechet', 'n/a')} | {x.get('frechet_best', 'n/a')} | "
-                     f"{x.get('frechet_real_test_vs_train', 'n/a')} | {x.get('frechet_blurred_train', 'n/a')} |")
-    return "\n".join(lines)
+    return _model_table("images", [
+        (header, lambda x, k=key: str(x.get(k, "n/a"))) for header, key in [
+            ("Fréchet final", "frechet"), ("best during training", "frechet_best"),
+            ("real test vs train (floor)", "frechet_real_test_vs_train"),
+            ("blurred training images (baseline)", "frechet_blurred_train")]])
 
 
 def pix2pix_table():
     """The README's table of shipped sketch-to-photo models, scored on their val photos."""
-    lines = ["| model | parameters | file | training | val photos | L1 (mean photo) | SSIM (mean photo) | "
-             "Fréchet (mean photo; real train vs val) | share of baseline |", "|---|---|---|---|---|---|---|---|---|"]
-    for m in inference.list_models("pix2pix"):
-        x = m.get("metrics", {})
-        lines.append(f"| {m['title']} (`{m['name']}`) | {m['params']:,} | {m.get('bytes', 0) / 1e6:.1f} MB | "
-                     f"{_training(m)} | {x.get('images', '?')} | "
-                     f"{x.get('l1', 'n/a')} ({x.get('mean_photo_l1', 'n/a')}) | "
-                     f"{x.get('ssim', 'n/a')} ({x.get('mean_photo_ssim', 'n/a')}) | {x.get('frechet', 'n/a')} "
-                     f"({x.get('frechet_mean_photo', 'n/a')}; {x.get('frechet_real_train_vs_val', 'n/a')}) | "
-                     f"{x.get('frechet_share_of_baseline', 'n/a')} |")
-    return "\n".join(lines)
+    return _model_table("pix2pix", [
+        ("val photos", lambda x: str(x.get("images", "?"))),
+        ("L1 (mean photo)", _pair("l1", "mean_photo_l1")), ("SSIM (mean photo)", _pair("ssim", "mean_photo_ssim")),
+        ("Fréchet (mean photo; real train vs val)", lambda x: f"{x.get('frechet', 'n/a')} "
+         f"({x.get('frechet_mean_photo', 'n/a')}; {x.get('frechet_real_train_vs_val', 'n/a')})"),
+        ("share of baseline", lambda x: str(x.get("frechet_share_of_baseline", "n/a")))])
 
 
 TABLES = {"digits-table": digits_table, "sr-table": sr_table, "images-table": images_table,

@@ -60,11 +60,32 @@ def restore_hint(entry):
 def build(entry):
     """Build the (untrained) Keras model an entry describes."""
     from models import BUILDERS  # noqa: PLC0415  (Keras and TensorFlow load here, not on reading the manifest)
+    _guard_clear_session()
     return BUILDERS[entry["builder"]](**entry.get("args", {}))
 
 
 _cache = {}
-_lock = threading.Lock()
+_lock = threading.RLock()
+
+
+def _guard_clear_session():
+    """Make ``keras.backend.clear_session`` wait for a model being built by ``load_model``.
+
+    Streamlit calls it after every script run; it resets Keras' layer-name counters for every thread at once,
+    so a model being built for another visitor at that moment got two layers named "conv2d" and failed.
+    Models here are built under ``_lock``, so taking the lock in ``clear_session`` removes the race.
+    """
+    import keras  # noqa: PLC0415
+    original = keras.backend.clear_session
+    if getattr(original, "waits_for_model_builds", False):
+        return
+
+    def clear_session(*args, **kwargs):
+        with _lock:
+            return original(*args, **kwargs)
+
+    clear_session.waits_for_model_builds = True
+    keras.backend.clear_session = keras.utils.clear_session = clear_session
 
 
 def load_model(name, directory=None):

@@ -86,3 +86,22 @@ def test_every_training_record_in_the_manifest_exists_and_stays_small():
             f = SHIPPED / path
             assert f.is_file(), f"{name}: {path}"
             assert f.stat().st_size < 1.5e6, f"{name}: {path} is {f.stat().st_size / 1e6:.1f} MB"
+
+
+def test_clear_session_waits_for_a_model_being_built(weights_dir):
+    """Streamlit calls keras.backend.clear_session() after each script run; it must not reset Keras' layer
+    names while another session's model is being built (that gave duplicate layer names)."""
+    import threading
+
+    import keras
+
+    from models import weights
+    export_tiny(weights_dir, "tiny")
+    load_model("tiny")  # installs the guard
+    done = threading.Event()
+    with weights._lock:  # a build in progress
+        t = threading.Thread(target=lambda: (keras.backend.clear_session(), done.set()))
+        t.start()
+        assert not done.wait(0.5)
+    t.join(30)
+    assert done.is_set()
