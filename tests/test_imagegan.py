@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models import imagegan
+from models import imagegan, inference
 
 
 def largest_singular_value(layer):
@@ -114,3 +114,20 @@ def test_cli_generates_and_upscales_faces(weights_dir, tmp_path):
     export_tiny_sr(weights_dir, name="srgan_faces")
     assert main(["generate", "-n", "4", "--ncol", "2", "--upscale", "--out", str(tmp_path / "g.png")]) == 0
     assert Image.open(tmp_path / "g.png").size == (2 * 258 + 2, 2 * 258 + 2)
+
+
+SHIPPED_IMAGE_GANS = sorted(m["name"] for m in inference.list_models("images"))
+
+
+@pytest.mark.shipped
+@pytest.mark.parametrize("name", SHIPPED_IMAGE_GANS)
+def test_shipped_image_gan_samples_are_varied_pictures(name):
+    """Not collapsed to one image, not flat noise: samples differ from each other about as much as real
+    images do, and each has structure (contrast) of its own."""
+    images = inference.generate_images(name, 64, seed=5)
+    assert np.array_equal(images, inference.generate_images(name, 64, seed=5))  # same seed, same pictures
+    batch = images.astype(np.float32) / 255.0
+    assert np.mean(batch.std(axis=(1, 2, 3))) > 0.1  # each picture has contrast
+    flat = batch.reshape(64, -1)
+    pairwise = np.abs(flat[:32] - flat[32:]).mean(axis=1)
+    assert pairwise.min() > 0.05  # no two samples alike: no mode collapse
