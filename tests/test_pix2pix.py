@@ -97,6 +97,29 @@ def test_augmentation_changes_the_strokes_but_keeps_a_drawing():
     assert len({round(i, 4) for i in inks}) > 1  # each copy drawn differently
 
 
+def test_shipped_generator_gets_batch_norm_statistics_of_clean_sketches_with_dropout_off():
+    import keras  # noqa: PLC0415
+
+    from models import BUILDERS  # noqa: PLC0415
+
+    g_args = {"image_size": 32, "num_feat": 8, "max_mult": 2}
+    generator, target = BUILDERS["unet_generator"](**g_args), BUILDERS["unet_generator"](**g_args)
+    sketches = np.stack([sketch.to_square(sketch.photo_to_sketch(product_photo(96, seed=i)), 32)[0]
+                         for i in range(8)])
+    before = [w.copy() for w in generator.get_weights()]
+    pix2pix.standing_copy(generator, target, sketches)
+    for a, b in zip(before, generator.get_weights()):  # the trained generator is untouched, statistics included
+        np.testing.assert_array_equal(a, b)
+    x = sketches[..., None].astype("float32") / 127.5 - 1.0
+    # inference mode now reproduces training mode's batch statistics on the same sketches, without dropout
+    dropouts = [layer for layer in generator.layers if isinstance(layer, keras.layers.Dropout)]
+    for layer in dropouts:
+        layer.rate = 0.0
+    np.testing.assert_allclose(target(x, training=False), generator(x, training=True), atol=2e-3)
+    assert not np.allclose(generator(x, training=False), generator(x, training=True), atol=2e-3)
+    assert all(layer.rate == 0.5 for layer in target.layers if isinstance(layer, keras.layers.Dropout))
+
+
 def test_train_export_and_translate(tmp_path, weights_dir):
     photos = tmp_path / "photos"
     photos.mkdir()
