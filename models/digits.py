@@ -76,7 +76,7 @@ def mlp_discriminator(num_feat=512, conditional=False, embed_dim=10, dropout=0.3
     return keras.Model(inputs, out, name=name or ("cgan" if conditional else "gan") + "_discriminator")
 
 
-def dcgan_generator(latent_dim=100, num_feat=64, conditional=False, name=None):
+def dcgan_generator(latent_dim=100, num_feat=64, conditional=False, num_block=0, name=None):
     """DCGAN generator: noise (and label) -> 28x28x1 image via 7 -> 14 -> 28 transposed convolutions.
 
     Kernels are 4x4 with stride 2 (kernel divisible by stride), which avoids checkerboard artefacts.
@@ -85,6 +85,8 @@ def dcgan_generator(latent_dim=100, num_feat=64, conditional=False, name=None):
         latent_dim: size of the Gaussian noise vector.
         num_feat: channels at 14x14; the 7x7 map has twice as many.
         conditional: if True, takes ``[noise, label]`` and concatenates the one-hot label to the noise.
+        num_block: stride-1 3x3 convolution blocks (conv, batch norm, ReLU) on the 7x7 map before upsampling,
+            as in TensorFlow's DCGAN tutorial; 0 is the plain two-layer design.
         name: model name.
     """
     inputs, label = _noise_and_label(latent_dim, conditional)
@@ -95,6 +97,10 @@ def dcgan_generator(latent_dim=100, num_feat=64, conditional=False, name=None):
     x = layers.Reshape((7, 7, num_feat * 2))(x)  # (7, 7, 2f)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
+    for _ in range(num_block):
+        x = layers.Conv2D(num_feat * 2, 3, padding="same", use_bias=False)(x)  # (7, 7, 2f)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(num_feat, 4, strides=2, padding="same", use_bias=False)(x)  # (14, 14, f)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
