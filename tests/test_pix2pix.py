@@ -1,11 +1,16 @@
 """Sketch to photo: photo_to_sketch, sketch clean-up, the training CLI on tiny data, and sketch_to_photo."""
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from models import inference, sketch
+from models import images, inference, sketch
+from models.quality import ssim_y
+from models.weights import read_manifest
+from models.weights import weights_dir as active_weights_dir
 from training import pix2pix
 
 
@@ -189,3 +194,28 @@ def test_dataset_names_resolve_and_unknown_names_fail_clearly(tmp_path, monkeypa
     monkeypatch.setattr(datasets.keras.utils, "get_file", fake_get_file)
     assert datasets.resolve("edges2shoes-val") == str(tmp_path / "edges2shoes" / "val")
     assert calls == [datasets.PUBLIC["edges2shoes-val"][1]]
+
+
+BUNDLED = Path(__file__).parent / "data" / "pix2pix"  # a few val photos and the mean training photo per domain
+SHIPPED_DOMAINS = sorted(e["domain"] for e in read_manifest(active_weights_dir()).values() if e.get("task") == "pix2pix")
+
+
+@pytest.mark.shipped
+@pytest.mark.parametrize("domain", SHIPPED_DOMAINS)
+def test_shipped_pix2pix_beats_the_mean_photo_on_bundled_val_photos(domain):
+    """Val photos -> photo_to_sketch -> sketch_to_photo, scored against the photo beside the trivial baseline
+    (the mean training photo, what an L1-only model that ignores the lines would drift to)."""
+    folder = BUNDLED / domain
+    paths = sorted(folder.glob("*.jpg"))
+    assert len(paths) >= 4
+    mean = np.asarray(Image.open(folder / "mean_train_photo.png").convert("RGB"))
+    ours, baseline = [], []
+    for path in paths:
+        photo = np.asarray(Image.open(path).convert("RGB"))
+        out = inference.sketch_to_photo(inference.photo_to_sketch(photo, domain), domain)
+        real = images.centre_square(photo, out.shape[0]).astype(np.float32)
+        ref = images.centre_square(mean, out.shape[0]).astype(np.float32)
+        ours.append([np.abs(out - real).mean() / 255, ssim_y(out, real.astype(np.uint8), border=0)])
+        baseline.append([np.abs(ref - real).mean() / 255, ssim_y(ref.astype(np.uint8), real.astype(np.uint8), border=0)])
+    (l1, ssim), (l1_mean, ssim_mean) = np.mean(ours, axis=0), np.mean(baseline, axis=0)
+    assert l1 < 0.85 * l1_mean and ssim > ssim_mean, (ours, baseline)
