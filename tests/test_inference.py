@@ -60,13 +60,16 @@ def test_conditional_models_draw_the_requested_digit(variant, minimum):
 
 
 @pytest.mark.parametrize("variant", ["gan", pytest.param("dcgan", marks=pytest.mark.xfail(
-    strict=True, reason="the shipped dcgan is below its target (0 and 9 over-, 1 and 4 under-represented); "
+    strict=True, reason="the shipped dcgan is below its target (72% confident, 9 over-represented); "
                         "issue 3 stays open until a retrain fixes it, and then this xfail must go"))])
-def test_unconditional_models_cover_every_digit(variant):
+def test_unconditional_models_meet_their_targets(variant):
+    """Targets on 10,000 samples: every digit 6-14%, at least 85% confident; here 1,000, so 2 points of slack
+    on the shares (about two standard errors) and 3 on the confident share."""
     samples = inference.generate_digits(variant, 1000, seed=99)
-    probs, _ = load_model("digit_judge")(to_model_range(samples), training=False)
-    shares = np.bincount(np.asarray(probs).argmax(1), minlength=10) / 1000
+    probs = np.asarray(load_model("digit_judge")(to_model_range(samples), training=False)[0])
+    shares = np.bincount(probs.argmax(1), minlength=10) / 1000
     assert shares.min() >= 0.04 and shares.max() <= 0.16, shares
+    assert (probs.max(1) >= 0.9).mean() >= 0.82
 
 
 def test_list_models_filters_by_task():
