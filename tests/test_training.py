@@ -22,11 +22,12 @@ def test_train_export_evaluate_and_serve(tmp_path, weights_dir):
     train_digits.main(["judge", "--data", str(data), "--epochs", "1", "--batch-size", "16", "--export",
                        "--weights-dir", str(weights_dir)])
     run = tmp_path / "run"
-    train_digits.main(["--variant", "cdcgan", "--preset", "small", "--data", str(data), "--steps", "6",
-                       "--ckpt-every", "3", "--log-every", "2", "--batch-size", "8", "--out", str(run),
+    train_digits.main(["--variant", "cdcgan", "--preset", "small", "--g-feat", "16", "--d-feat", "8",
+                       "--data", str(data), "--steps", "6", "--ckpt-every", "3", "--log-every", "2", "--batch-size", "8", "--out", str(run),
                        "--export", "--weights-dir", str(weights_dir)])
     entry = json.loads((weights_dir / "manifest.json").read_text())["models"]["cdcgan"]
     assert entry["steps"] == 6 and entry["builder"] == "dcgan_generator"
+    assert entry["args"]["num_feat"] == 16 and entry["discriminator"]["args"]["num_feat"] == 8  # widths override
     assert entry["command"].startswith("python -m training.digits") and "--variant cdcgan" in entry["command"]
     assert {"recognised", "confident", "class_histogram", "frechet", "frechet_floor"} <= set(entry["metrics"])
     assert entry["metrics"]["samples"] == 10_000

@@ -66,6 +66,10 @@ def train(args):
     g_extra, d_extra = PRESETS[args.preset][args.variant]
     g_args = {"latent_dim": 100, "conditional": conditional, **g_extra}
     d_args = {"conditional": conditional, **d_extra}
+    if args.g_feat:
+        g_args["num_feat"] = args.g_feat
+    if args.d_feat:
+        d_args["num_feat"] = args.d_feat
     out = args.out or Path("runs") / name
     (x, y), _ = load_mnist(args.data)
     if args.limit:
@@ -191,6 +195,8 @@ def main(argv=None):
     p.add_argument("--name", help="model name in the manifest (default: the variant)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small",
                    help="small: ships, sized for a 2-core CPU; full: wider nets for a GPU")
+    p.add_argument("--g-feat", type=int, help="generator width (num_feat), overriding the preset's")
+    p.add_argument("--d-feat", type=int, help="discriminator width (num_feat), overriding the preset's")
     p.add_argument("--data", help="path to mnist.npz (default: keras.datasets.mnist)")
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
     p.add_argument("--ema", type=float, default=0.999,
