@@ -93,7 +93,7 @@ def images_table():
     return _model_table("images", [
         (header, lambda x, k=key: str(x.get(k, "n/a"))) for header, key in [
             ("Fréchet final", "frechet"), ("best during training", "frechet_best"),
-            ("real test vs train (floor)", "frechet_real_test_vs_train"),
+            ("real held-out vs train (floor)", "frechet_real_test_vs_train"),
             ("blurred training images (baseline)", "frechet_blurred_train")]])
 
 

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from models import imagegan, inference
+from training.dcgan import FrechetMeter
 
 
 def largest_singular_value(layer):
@@ -70,6 +71,34 @@ def test_loads_cifar_tarball_and_folders(tmp_path):
     for i in range(3):
         Image.fromarray(np.full((50, 70, 3), 40 * i, np.uint8)).save(tmp_path / "imgs" / f"{i}.png")
     assert dcgan.load_images(tmp_path / "imgs", 64).shape == (3, 64, 64, 3)
+
+
+def test_eval_rescores_a_shipped_model_against_held_out_images(tmp_path, weights_dir, monkeypatch):
+    """The floor compares held-out images (a val/ folder beside train/) with the training images, never the
+    training images with themselves; without held-out images the floor is left out rather than reported as 0."""
+    from PIL import Image
+
+    from models.weights import read_manifest
+    from tests.conftest import export_tiny_imagegan
+    from training import dcgan
+    rng = np.random.default_rng(0)
+    for split, n, high in (("train", 6, 256), ("val", 3, 64)):  # dark held-out images: a distance above 0
+        (tmp_path / "faces" / split).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, high, (70, 70, 3), np.uint8)).save(tmp_path / "faces" / split / f"{i}.png")
+    assert dcgan.held_out(tmp_path / "faces" / "train", 64, 10).shape == (3, 64, 64, 3)
+    assert dcgan.held_out(tmp_path / "faces" / "val", 64, 10) is None  # no val/ beside it
+    export_tiny_imagegan(weights_dir, "dcgan_faces64")
+    (weights_dir / "history" / "dcgan_faces64").mkdir(parents=True)
+    (weights_dir / "history" / "dcgan_faces64" / "eval.csv").write_text("step,seconds,frechet\n2,1.0,1e9\n")
+    monkeypatch.setattr(dcgan, "FrechetMeter", lambda ref, weights: FrechetMeter(ref, None))  # untrained net
+    dcgan.main(["eval", "--name", "dcgan_faces64", "--data", str(tmp_path / "faces" / "train"), "--fd-samples", "8",
+                "--weights-dir", str(weights_dir)])
+    metrics = read_manifest(weights_dir)["dcgan_faces64"]["metrics"]
+    assert metrics["samples"] == 8 and metrics["frechet_real_images"] == 3
+    assert metrics["frechet_real_test_vs_train"] > 0 and metrics["frechet_best"] == metrics["frechet"] < 1e9
+    meter = FrechetMeter(dcgan.load_images(tmp_path / "faces" / "train", 64), None)
+    assert "frechet_real_test_vs_train" not in dcgan.baselines(meter, np.zeros((4, 64, 64, 3), np.uint8), None, 4)
 
 
 def test_dcgan_and_sagan_train_resume_and_export(tmp_path, weights_dir):

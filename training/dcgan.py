@@ -5,6 +5,7 @@
     python -m training.dcgan --arch dcgan --name dcgan_faces64 --image-size 64 --data ../shared/data/faces/train \\
         --export
     python -m training.dcgan --arch dcgan --name my_sprites --data path/to/images   # a few hundred of your own
+    python -m training.dcgan eval --name dcgan_faces64 --data ../shared/data/faces/train   # re-score a shipped one
 
 Without ``--data``, CIFAR-10 comes from ``keras.datasets.cifar10``. Every ``--fd-every`` steps the Frechet
 distance between 10,000 samples and the training images is measured in SqueezeNet feature space (``eval.csv``,
@@ -28,6 +29,7 @@ from PIL import Image
 
 from models import BUILDERS, images
 from models.uploads import image_files
+from models.weights import DEFAULT_DIR, load_model, read_manifest
 from training import common, metrics, perceptual
 from training.gan import GAN
 
@@ -36,6 +38,8 @@ ARCHS = {  # d_ratio: D's learning rate over G's (SAGAN's two time-scale update 
     "dcgan": {"latent_dim": 100, "loss": "bce", "g_lr": 2e-4, "d_ratio": 1, "beta_1": 0.5, "beta_2": 0.999},
     "sagan": {"latent_dim": 128, "loss": "hinge", "g_lr": 1e-4, "d_ratio": 4, "beta_1": 0.0, "beta_2": 0.9},
 }
+VAL_HELP = ("held-out real images for the real-vs-real floor (default: the test split of a tarball, or val/ "
+            "beside a train/ folder)")
 FD_SIZE = 96  # images are enlarged to this before SqueezeNet (its receptive fields need more than 32 pixels)
 
 
@@ -111,11 +115,26 @@ def generate(generator, n, latent_dim, seed):
     return images.to_uint8(generator.predict(noise, batch_size=500, verbose=0))
 
 
-def baselines(meter, x_train, x_test, n):
-    """The real-vs-real floor (test vs train) and a trivial baseline (training images blurred by a 5x5 box)."""
+def held_out(data, size, n, val=None):
+    """Real images the generator never trained on, for the real-vs-real floor: ``val`` if given, else the
+    tarball's (or keras') test split, else a ``val/`` folder beside a ``train/`` folder; None if there is none."""
+    if val:
+        return load_images(val, size, limit=n)
+    if data is None or str(data).endswith((".tar.gz", ".tgz", ".tar")):
+        return load_images(data, size, "test", n)
+    sibling = Path(data).parent / "val"
+    return load_images(sibling, size, limit=n) if Path(data).name == "train" and sibling.is_dir() else None
+
+
+def baselines(meter, x_train, x_held_out, n):
+    """The real-vs-real floor (held-out images vs train; left out without held-out images) and a trivial
+    baseline (training images blurred by a 5x5 box)."""
     blurred = np.stack([cv2.blur(i, (5, 5)) for i in x_train[:n]])
-    return {"frechet_real_test_vs_train": meter.distance(x_test[:n]),
-            "frechet_blurred_train": meter.distance(blurred)}
+    out = {"frechet_blurred_train": meter.distance(blurred)}
+    if x_held_out is not None:
+        out["frechet_real_test_vs_train"] = meter.distance(x_held_out[:n])
+        out["frechet_real_images"] = int(min(n, len(x_held_out)))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -188,16 +207,25 @@ def evaluate(name, generator, meter, x, args, entry):
     """Final and best Frechet distance, beside the real-vs-real floor and the blurred-images baseline."""
     history = common.read_csv(Path(args.out or Path("runs") / args.name) / "eval.csv")
     n = args.fd_samples
-    test = load_images(args.data, args.image_size, "test", n) if args.data is None or \
-        str(args.data).endswith((".tar.gz", ".tgz", ".tar")) else x[-n:]
     final = meter.distance(generate(generator, n, entry["args"]["latent_dim"], 7))
     result = {"samples": n, "frechet": final, "frechet_feature": meter.name,
               "frechet_best": min([final] + [float(r["frechet"]) for r in history]),
-              **baselines(meter, x, test, n)}
+              **baselines(meter, x, held_out(args.data, args.image_size, n, args.val), n)}
     entry["metrics"] = result
     common.write_manifest_entry(args.weights_dir, name, entry)
     print(json.dumps(result), flush=True)
     return result
+
+
+def evaluate_shipped(args):
+    """Re-score a shipped model (``eval``): its generator from ``weights/``, its run's ``eval.csv`` for the
+    best distance during training."""
+    entry = read_manifest(args.weights_dir)[args.name]
+    size = entry["args"]["image_size"]
+    args.image_size, args.out = size, args.out or Path(args.weights_dir) / "history" / args.name
+    x = load_images(args.data, size, "train", args.limit)
+    meter = FrechetMeter(x[:args.fd_samples], args.perceptual_weights)
+    return evaluate(args.name, load_model(args.name, args.weights_dir), meter, x, args, entry)
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -216,10 +244,20 @@ def main(argv=None):
     p.add_argument("--ema", type=float, default=0.999, help="ship this moving average of G's weights (0: off)")
     p.add_argument("--fd-every", type=int, default=2000, help="Frechet distance every N steps (0: off)")
     p.add_argument("--fd-samples", type=int, default=10_000)
+    p.add_argument("--val", help=VAL_HELP)
     perceptual.add_weights_argument(p, "the Frechet distance")
     common.add_common_args(p, steps=30_000, batch_size=64, ckpt_every=1000, lr=None)
+    p = sub.add_parser("eval", help="re-score a shipped model; writes its manifest metrics")
+    p.add_argument("--name", required=True, help="model name in the manifest")
+    p.add_argument("--data", help="its training images (as for train); default keras.datasets.cifar10")
+    p.add_argument("--val", help=VAL_HELP)
+    p.add_argument("--limit", type=int, help="use only the first N training images")
+    p.add_argument("--fd-samples", type=int, default=10_000)
+    p.add_argument("--out", type=Path, help="its run directory, for eval.csv (default: weights/history/NAME)")
+    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
+    perceptual.add_weights_argument(p, "the Frechet distance")
     args = common.parse(parser, MODULE, argv)
-    train(args)
+    train(args) if args.command == "train" else evaluate_shipped(args)
 
 
 if __name__ == "__main__":
