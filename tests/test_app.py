@@ -143,7 +143,9 @@ def test_image_gan_page_generates_and_chains_the_face_upscaler(weights_dir):
     assert "generated in" in at.image[0].captions[0]
     assert not at.get("toggle")  # no face SRGAN installed: no chain
     export_tiny_sr(weights_dir, name="srgan_faces")
+    export_tiny_imagegan(weights_dir, "dcgan_cifar10", image_size=32)  # listed before the faces; they still open
     at = run_page("views/images.py")
+    assert at.selectbox(key="img_model").value == "dcgan_faces64"
     at.toggle(key="img_upscale").set_value(True).run()
     assert not at.exception and not at.error
     assert "face SRGAN" in at.image[0].captions[0]

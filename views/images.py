@@ -9,6 +9,7 @@ import ui
 from models import images, inference, sr
 
 SR_FACES = "srgan_faces"
+FACES = "dcgan_faces64"  # opens first when shipped: the best-looking samples, and the upscale chain
 
 st.title("Image GANs")
 st.caption("Generators that learned to paint small colour images from noise: 32x32 objects from CIFAR-10 and "
@@ -25,11 +26,13 @@ models = ui.models_or_stop("images", "image GAN",
                            "python -m training.dcgan --arch dcgan --name dcgan_cifar10 --export")
 controls, output = st.columns([1, 2], gap="large")
 with controls:
-    name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="img_model")
+    names = list(models)
+    name = st.selectbox("Model", names, index=names.index(FACES) if FACES in names else 0,
+                        format_func=lambda n: models[n].get("title", n), key="img_model")
     mode = st.radio("Show", ["Grid", "Single image"], horizontal=True, key="img_mode")
     n = st.slider("How many", 4, 64, 16, step=4, key="img_n") if mode == "Grid" else 1
     seed = ui.seed_controls("img_seed")
-    chain = name == "dcgan_faces64" and SR_FACES in {m["name"] for m in inference.list_models("sr")}
+    chain = name == FACES and SR_FACES in {m["name"] for m in inference.list_models("sr")}
     upscale = chain and st.toggle("Upscale to 256 (face SRGAN)", key="img_upscale")
 
 with output:
