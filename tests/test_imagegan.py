@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from models import imagegan, inference
 from training.dcgan import FrechetMeter
+from training.perceptual import FrechetFeatures
 
 
 def largest_singular_value(layer):
@@ -91,13 +92,14 @@ def test_eval_rescores_a_shipped_model_against_held_out_images(tmp_path, weights
     export_tiny_imagegan(weights_dir, "dcgan_faces64")
     (weights_dir / "history" / "dcgan_faces64").mkdir(parents=True)
     (weights_dir / "history" / "dcgan_faces64" / "eval.csv").write_text("step,seconds,frechet\n2,1.0,1e9\n")
-    monkeypatch.setattr(dcgan, "FrechetMeter", lambda ref, weights: FrechetMeter(ref, None))  # untrained net
+    monkeypatch.setattr(dcgan.perceptual, "frechet_features", lambda net, weights, size: FrechetFeatures(
+        net, None, size))  # untrained SqueezeNet: no ../shared in tests
     dcgan.main(["eval", "--name", "dcgan_faces64", "--data", str(tmp_path / "faces" / "train"), "--fd-samples", "8",
                 "--weights-dir", str(weights_dir)])
     metrics = read_manifest(weights_dir)["dcgan_faces64"]["metrics"]
     assert metrics["samples"] == 8 and metrics["frechet_real_images"] == 3
     assert metrics["frechet_real_test_vs_train"] > 0 and metrics["frechet_best"] == metrics["frechet"] < 1e9
-    meter = FrechetMeter(dcgan.load_images(tmp_path / "faces" / "train", 64), None)
+    meter = FrechetMeter(dcgan.load_images(tmp_path / "faces" / "train", 64), FrechetFeatures("squeezenet", None))
     assert "frechet_real_test_vs_train" not in dcgan.baselines(meter, np.zeros((4, 64, 64, 3), np.uint8), None, 4)
 
 

@@ -41,3 +41,17 @@ def test_frechet_distance_zero_for_same_set_and_grows_with_noise():
     d_large = frechet_distance(a, a + 1.0 * rng.standard_normal(a.shape))
     assert 0 < d_small < d_large
     assert frechet_distance(a, a + 3.0) == pytest.approx(8 * 9.0, rel=1e-6)  # mean shift of 3 in 8 dims
+
+
+def test_frechet_features_squeezenet_and_the_standard_fid_network():
+    """Both feature networks give one pooled vector per image at any input size; InceptionV3 is built at 299 px
+    (untrained here: its ImageNet weights are downloaded only where a user asks for them)."""
+    from training.perceptual import FrechetFeatures, frechet_features
+    batch = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), np.uint8)
+    squeeze = FrechetFeatures("squeezenet", None, min_size=96)
+    assert squeeze(batch, chunk=2).shape == (3, 512) and "96 px" in squeeze.name
+    inception = FrechetFeatures("inception", None)
+    assert inception(batch).shape == (3, 2048) and inception.name.startswith("InceptionV3")
+    with pytest.raises(ValueError, match="unknown Frechet network"):
+        FrechetFeatures("vgg", None)
+    assert frechet_features("squeezenet", "/nonexistent/squeezenet.h5") is None  # runs go on without it

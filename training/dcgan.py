@@ -9,8 +9,8 @@
 
 Without ``--data``, CIFAR-10 comes from ``keras.datasets.cifar10``. Every ``--fd-every`` steps the Frechet
 distance between 10,000 samples and the training images is measured in SqueezeNet feature space (``eval.csv``,
-curves in ``curves.png``); the report names the feature network (not InceptionV3, so not comparable with
-published FIDs).
+curves in ``curves.png``), or with ``--frechet-net inception`` in InceptionV3's, the standard FID (its ImageNet
+weights are downloaded); the report names the feature network.
 
 DCGAN: Adam 2e-4, beta1 0.5, non-saturating loss, batch norm. SAGAN: spectral normalisation in both nets,
 self-attention, hinge loss, two time-scale learning rates (G 1e-4, D 4e-4), Adam beta1 0, beta2 0.9.
@@ -90,21 +90,12 @@ def make_dataset(x, batch_size, seed):
 # ---------------------------------------------------------------------------------------------- evaluation
 
 class FrechetMeter:
-    """Frechet distance of generated images to a fixed reference set, in SqueezeNet 1.1 feature space (fire9,
-    globally averaged, 512-d); images enlarged to ``FD_SIZE`` first."""
+    """Frechet distance of generated images to a fixed reference set, in the space of ``features`` (a
+    ``perceptual.FrechetFeatures``: SqueezeNet here, InceptionV3 with ``--frechet-net inception``)."""
 
-    name = "SqueezeNet 1.1 fire9 (512-d), images enlarged to 96 px"
-
-    def __init__(self, reference, weights):
-        self.net = perceptual.squeezenet(outputs=("fire9",), weights=weights)
-        self.reference = metrics.feature_stats(self.features(reference))
-
-    def features(self, batch_uint8):
-        out = []
-        for i in range(0, len(batch_uint8), 250):
-            x = tf.image.resize(tf.cast(batch_uint8[i:i + 250], tf.float32) / 255.0, (FD_SIZE, FD_SIZE))
-            out.append(tf.reduce_mean(self.net(x), axis=(1, 2)).numpy())
-        return np.concatenate(out)
+    def __init__(self, reference, features):
+        self.features, self.name = features, features.name
+        self.reference = metrics.feature_stats(features(reference))
 
     def distance(self, batch_uint8):
         return round(metrics.frechet_distance(self.features(batch_uint8), self.reference), 2)
@@ -175,11 +166,9 @@ def train(args):
     def sample_grid():
         return images.make_grid(images.to_uint8(shipped_generator()(fixed, training=False)), ncol=8)
 
-    meter = None
-    if args.fd_every and Path(args.perceptual_weights).exists():
-        meter = FrechetMeter(x[:args.fd_samples], args.perceptual_weights)
-    elif args.fd_every:
-        print(f"Frechet distance off: SqueezeNet weights {args.perceptual_weights} not found", flush=True)
+    features = perceptual.frechet_features(args.frechet_net, args.perceptual_weights, FD_SIZE) \
+        if args.fd_every else None
+    meter = FrechetMeter(x[:args.fd_samples], features) if features else None
 
     def eval_fn():
         if meter is None or run.step % args.fd_every:
@@ -224,7 +213,10 @@ def evaluate_shipped(args):
     size = entry["args"]["image_size"]
     args.image_size, args.out = size, args.out or Path(args.weights_dir) / "history" / args.name
     x = load_images(args.data, size, "train", args.limit)
-    meter = FrechetMeter(x[:args.fd_samples], args.perceptual_weights)
+    features = perceptual.frechet_features(args.frechet_net, args.perceptual_weights, FD_SIZE)
+    if features is None:
+        raise SystemExit("eval needs the Frechet network: pass --perceptual-weights, or --frechet-net inception")
+    meter = FrechetMeter(x[:args.fd_samples], features)
     return evaluate(args.name, load_model(args.name, args.weights_dir), meter, x, args, entry)
 
 
@@ -245,6 +237,7 @@ def main(argv=None):
     p.add_argument("--fd-every", type=int, default=2000, help="Frechet distance every N steps (0: off)")
     p.add_argument("--fd-samples", type=int, default=10_000)
     p.add_argument("--val", help=VAL_HELP)
+    perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
     common.add_common_args(p, steps=30_000, batch_size=64, ckpt_every=1000, lr=None)
     p = sub.add_parser("eval", help="re-score a shipped model; writes its manifest metrics")
@@ -255,6 +248,7 @@ def main(argv=None):
     p.add_argument("--fd-samples", type=int, default=10_000)
     p.add_argument("--out", type=Path, help="its run directory, for eval.csv (default: weights/history/NAME)")
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
+    perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
     args = common.parse(parser, MODULE, argv)
     train(args) if args.command == "train" else evaluate_shipped(args)

@@ -2,8 +2,8 @@
 
 SqueezeNet 1.1 (Iandola et al., 2016) is rebuilt here in Keras 3 and its weights are copied array by array
 from the Keras 1/2-era HDF5 file in ``../shared/data/perceptual`` (layer ``fire2/squeeze1x1`` becomes
-``fire2_squeeze1x1``: Keras 3 names may not contain ``/``). VGG19 (the SRGAN paper's choice) comes from
-``keras.applications`` where its weights can be downloaded.
+``fire2_squeeze1x1``: Keras 3 names may not contain ``/``). VGG19 (the SRGAN paper's choice) and InceptionV3
+(the standard FID's network) come from ``keras.applications`` where their weights can be downloaded.
 """
 
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 import h5py
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers
 
 SQUEEZENET = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "perceptual" / \
@@ -73,6 +74,66 @@ def vgg19(output="block5_conv4"):
     model = keras.Model(rgb, keras.Model(base.input, base.get_layer(output).output)(x), name="vgg19_features")
     model.trainable = False
     return model
+
+
+class FrechetFeatures:
+    """uint8 images (N, H, W, 3) -> pooled features (N, d) for a Frechet distance.
+
+    Args:
+        net: ``"squeezenet"``: SqueezeNet 1.1 fire9, globally averaged (512-d), offline from the HDF5 file;
+            ``"inception"``: InceptionV3's pool3 (2048-d) at 299x299, the standard FID's features (ImageNet
+            weights downloaded once by ``keras.applications``; numbers comparable in kind with published FIDs,
+            though not bit-exact with the TF1 reference implementation).
+        weights: SqueezeNet HDF5 path, or ``"imagenet"`` for InceptionV3; None: untrained (tests only).
+        min_size: SqueezeNet only: enlarge smaller images to this size first (its receptive fields need more
+            than 32 pixels).
+    """
+
+    NETS = ("squeezenet", "inception")
+
+    def __init__(self, net="squeezenet", weights=SQUEEZENET, min_size=None):
+        if net not in self.NETS:
+            raise ValueError(f"unknown Frechet network {net!r}; choose one of {', '.join(self.NETS)}")
+        self.net_name = net
+        if net == "inception":
+            self.size = 299
+            self.model = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=weights,
+                                                        input_shape=(299, 299, 3))
+            self.name = "InceptionV3 pool3 (2048-d), images resized to 299 px (FID)"
+        else:
+            self.size = min_size
+            self.model = squeezenet(outputs=("fire9",), weights=weights)
+            self.name = "SqueezeNet 1.1 fire9 (512-d)" + (f", images enlarged to {min_size} px" if min_size else "")
+
+    def __call__(self, batch_uint8, chunk=100):
+        out = []
+        for i in range(0, len(batch_uint8), chunk):
+            x = tf.cast(batch_uint8[i:i + chunk], tf.float32) / 255.0
+            if self.size and x.shape[1] != self.size:
+                x = tf.image.resize(x, (self.size, self.size))
+            if self.net_name == "inception":
+                out.append(np.asarray(self.model(x * 2.0 - 1.0, training=False)))  # its [-1, 1] preprocessing
+            else:
+                out.append(np.asarray(tf.reduce_mean(self.model(x), axis=(1, 2))))
+        return np.concatenate(out)
+
+
+def frechet_features(net, squeezenet_weights, min_size=None):
+    """The ``--frechet-net`` choice as a ``FrechetFeatures``, or None (with a message) when SqueezeNet's weights
+    file is missing: runs go on without the distance."""
+    if net == "inception":
+        return FrechetFeatures("inception", "imagenet")
+    if not squeezenet_weights or not Path(squeezenet_weights).exists():
+        print(f"Frechet distance skipped: SqueezeNet weights {squeezenet_weights} not found", flush=True)
+        return None
+    return FrechetFeatures("squeezenet", squeezenet_weights, min_size)
+
+
+def add_frechet_argument(parser):
+    """``--frechet-net``: the feature network of the Frechet distance."""
+    parser.add_argument("--frechet-net", choices=FrechetFeatures.NETS, default="squeezenet",
+                        help="features for the Frechet distance: squeezenet (offline, the shipped numbers) or "
+                             "inception (the standard FID; downloads ImageNet weights)")
 
 
 def add_weights_argument(parser, purpose):

@@ -202,24 +202,10 @@ def standing_copy(generator, target, sketches):
 
 # ---------------------------------------------------------------------------------------------- evaluation
 
-def squeezenet_features(weights):
-    """uint8 (N, S, S, 3) -> (N, 512) globally averaged SqueezeNet fire9 features, or None without weights."""
-    if not weights or not Path(weights).exists():
-        print(f"Frechet distance skipped: SqueezeNet weights {weights} not found", flush=True)
-        return None
-    net = perceptual.squeezenet(outputs=("fire9",), weights=weights)
-
-    def features(batch):
-        out = [np.asarray(net(batch[i:i + 64].astype("float32") / 255.0)).mean(axis=(1, 2))
-               for i in range(0, len(batch), 64)]
-        return np.concatenate(out)
-
-    return features
-
-
 def evaluate_generator(translate, sketches, photos, train_photos=None, features=None):
-    """Mean L1 (0-1 scale) and SSIM of ``translate(sketches)`` against ``photos``; with ``features``, the Frechet
-    distance to the real photos, beside the mean training photo's (trivial baseline) and real vs real."""
+    """Mean L1 (0-1 scale) and SSIM of ``translate(sketches)`` against ``photos``; with ``features`` (a
+    ``perceptual.FrechetFeatures``), the Frechet distance to the real photos, beside the mean training photo's
+    (trivial baseline) and real vs real."""
     outputs = np.stack([translate(s) for s in sketches])
     result = {"images": len(photos),
               "l1": round(float(np.mean(np.abs(outputs.astype(np.float32) - photos) / 255.0)), 4),
@@ -231,7 +217,7 @@ def evaluate_generator(translate, sketches, photos, train_photos=None, features=
     if features is not None:
         real = metrics.feature_stats(features(photos))
         result["frechet"] = round(metrics.frechet_distance(features(outputs), real), 2)
-        result["frechet_feature"] = "SqueezeNet 1.1 fire9, global average (512-d)"
+        result["frechet_feature"] = features.name
         if train_photos is not None:
             pick = np.random.default_rng(0).choice(len(train_photos), min(len(train_photos), len(photos)), False)
             result["frechet_mean_photo"] = round(metrics.frechet_distance(
@@ -243,7 +229,7 @@ def evaluate_generator(translate, sketches, photos, train_photos=None, features=
 
 
 def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entry=None, perceptual_weights=None,
-             pairs=False):
+             pairs=False, frechet_net="squeezenet"):
     """Score model ``name`` on a folder of photos (sketches made from them), or of side-by-side pairs with
     ``pairs``; writes ``metrics`` into its manifest entry."""
     from models import inference  # noqa: PLC0415
@@ -258,7 +244,7 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
         return images.to_uint8(traced(inference.sketch_input(s, size)[0]))[0]
 
     _, result = evaluate_generator(translate, sketches, photos, train_photos,
-                                   squeezenet_features(perceptual_weights))
+                                   perceptual.frechet_features(frechet_net, perceptual_weights))
     result["data"] = str(folder)
     entry["metrics"] = result
     source = "side-by-side pairs" if pairs else "photos, sketches by photo_to_sketch"
@@ -321,7 +307,7 @@ def train(args):
                                              "params": int(discriminator.count_params())})
         if args.val:
             evaluate(args.name, args.val, args.weights_dir, train=args.data, entry=entry,
-                     perceptual_weights=args.perceptual_weights, pairs=bool(args.pairs))
+                     perceptual_weights=args.perceptual_weights, pairs=bool(args.pairs), frechet_net=args.frechet_net)
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -341,6 +327,7 @@ def main(argv=None):
     p.add_argument("--limit", type=int, help="use only the first N training images")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small", help="small: 128px; full: 256px (GPU)")
     p.add_argument("--l1-weight", type=float, default=100.0)
+    perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
     common.add_common_args(p, steps=20_000, batch_size=8, ckpt_every=500, lr=2e-4)
     p = sub.add_parser("eval", help="score a model on a folder of photos")
@@ -350,13 +337,14 @@ def main(argv=None):
     p.add_argument("--train", help="the training photos: for the mean-photo baseline and real-vs-real")
     p.add_argument("--limit", type=int)
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
+    perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
     args = common.parse(parser, MODULE, argv)
     if args.command == "train":
         train(args)
     else:
         evaluate(args.model, datasets.resolve(args.data), args.weights_dir, args.limit, datasets.resolve(args.train),
-                 perceptual_weights=args.perceptual_weights, pairs=args.pairs)
+                 perceptual_weights=args.perceptual_weights, pairs=args.pairs, frechet_net=args.frechet_net)
 
 
 if __name__ == "__main__":
