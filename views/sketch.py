@@ -14,6 +14,7 @@ from models import images, inference, sketch, uploads
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "sketches"
 CANVAS = 384  # pixels on screen; the models work at 128
 MAX_UPLOAD_PIXELS = 4096 * 4096
+SUBJECTS = {"shoes": "a shoe", "faces": "a face"}
 
 st.title("Sketch to photo")
 st.caption("Draw the outline of a shoe or a face. A network that learned from thousands of photo and line-drawing "
@@ -61,7 +62,7 @@ with left:
             drawn = base
     else:
         upload = st.file_uploader("A line drawing or edge map" if source == "Upload a drawing" else
-                                  f"A photo of {'a shoe' if domain == 'shoes' else 'a face'}",
+                                  f"A photo of {SUBJECTS[domain]}",
                                   type=ui.UPLOAD_TYPES, key=f"p2p_upload_{source}")
         picture = ui.read_upload(upload, MAX_UPLOAD_PIXELS) if upload else None
         if picture is not None:
@@ -74,7 +75,7 @@ with left:
 
 with right:
     if drawn is None or sketch.is_blank(drawn):
-        st.info("Draw a shoe or a face on the canvas, pick an example to start from, or upload a drawing or a "
+        st.info(f"Draw {SUBJECTS[domain]} on the canvas, pick an example to start from, or upload a drawing or a "
                 "photo. The photo appears here.", icon=":material/draw:")
     else:
         try:
