@@ -129,3 +129,47 @@ def test_export_keeps_the_learning_record(tmp_path):
     gif = Image.open(tmp_path / "w" / files["gif"])
     assert gif.n_frames == 3 and max(gif.size) == 64
     assert Image.open(tmp_path / "w" / files["curves"]).size == (900, 150)  # three panels: g_loss, d_loss, frechet
+
+
+def test_park_round_trip_keeps_nets_exact_and_moments_close(tmp_path):
+    import keras
+    from training import common
+    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization()])
+    opt = keras.optimizers.Adam(use_ema=True)
+    opt.build(net.trainable_variables)
+    rng = np.random.default_rng(0)
+    for v in net.weights + opt.variables[2:]:
+        v.assign(rng.standard_normal(v.shape).astype("float32") ** 2 * 1e-3)  # velocities span decades, >= 0
+    opt.iterations.assign(1234)
+    before = {v.path: v.numpy().copy() for v in net.weights + opt.variables}
+    common.park({"net": net, "opt": opt}, tmp_path / "park")
+    for v in net.weights + opt.variables:
+        v.assign(np.zeros(v.shape, v.dtype))
+    common.unpark(tmp_path / "park", {"net": net, "opt": opt})
+    for v in net.weights + opt.variables:
+        if v.path.endswith(("_momentum", "_velocity")):
+            np.testing.assert_allclose(v.numpy(), before[v.path], rtol=2e-3, atol=1e-9)
+        else:
+            np.testing.assert_array_equal(v.numpy(), before[v.path])  # nets, EMA averages, the step: exact
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5), keras.layers.BatchNormalization()])
+    with pytest.raises(ValueError, match="does not fit this run"):
+        common.unpark(tmp_path / "park", {"net": other, "opt": opt})
+
+
+def test_a_run_resumes_from_its_parked_copy_when_the_run_directory_is_gone(tmp_path, capsys):
+    import shutil
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    args = ["--variant", "gan", "--data", str(data), "--batch-size", "8", "--ckpt-every", "2", "--log-every", "1",
+            "--out", str(tmp_path / "run"), "--park", str(tmp_path / "parked")]
+    train_digits.main(args + ["--steps", "4"])
+    assert sorted(p.name for p in (tmp_path / "parked").iterdir()) == [
+        "config.json", "log.csv", "park.npz", "samples"]
+    shutil.rmtree(tmp_path / "run")  # a new machine: only what was committed is left
+    capsys.readouterr()
+    train_digits.main(args + ["--steps", "6"])
+    out = capsys.readouterr().out
+    assert "resumed from the parked copy" in out and "at step 4" in out
+    assert re.findall(r"^step (\d+)/", out, re.M) == ["6"]
+    steps = [int(line.split(",")[0]) for line in (tmp_path / "run" / "log.csv").read_text().splitlines()[1:]]
+    assert steps == list(range(1, 7))  # the earlier session's log came back and goes on
+    assert len(list((tmp_path / "run" / "samples").glob("step_*.png"))) == 3

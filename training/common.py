@@ -10,11 +10,15 @@ A run directory looks like::
       log.csv              the same scalars as plain data
       samples/step_*.png   fixed-seed sample grid after every checkpoint
       progress.gif         all sample grids, animated
+
+With ``--park DIR`` a compact copy of each checkpoint (``park``/``unpark``) and the logs also go to ``DIR``, a
+folder that can be committed, so a run survives a machine that keeps nothing but its git tree.
 """
 
 import argparse
 import csv
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -46,6 +50,10 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
     g.add_argument("--log-every", type=int, default=50, help="scalars to TensorBoard/CSV every N steps")
     g.add_argument("--seed", type=int, default=0, help="random seed")
     g.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    g.add_argument("--park", type=Path, metavar="DIR",
+                   help="also keep a compact copy of every checkpoint in DIR (nets in float32, Adam moments in "
+                        "float16: a third smaller, small enough to commit) with the run's logs; a run whose --out "
+                        "has no checkpoint resumes from it (for machines that lose everything outside git)")
     g = parser.add_argument_group("hardware")
     g.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
                    help="default: one device; mirrored: all local GPUs; multiworker: several machines "
@@ -184,16 +192,19 @@ class Run:
     Args:
         out: run directory.
         config: JSON-able description of the run, saved as ``config.json`` beside the checkpoint.
-        objects: trackables to checkpoint, e.g. ``generator=G, discriminator=D, g_optimizer=...``.
         step_source: the optimizer whose ``iterations`` is the global step.
+        park: optional directory for a compact copy of each checkpoint (see ``--park``), or None.
+        objects: trackables to checkpoint, e.g. ``generator=G, discriminator=D, g_optimizer=...``.
     """
 
-    def __init__(self, out, config, step_source, **objects):
+    def __init__(self, out, config, step_source, park=None, **objects):
         self.out = Path(out)
         self.chief = is_chief()
         self.step_source = step_source
+        self.park = Path(park) if park else None
         self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
-        self.checkpoint = tf.train.Checkpoint(train_seconds=self.train_seconds, **objects)
+        self.objects = {"train_seconds": self.train_seconds, **objects}
+        self.checkpoint = tf.train.Checkpoint(**self.objects)
         ckpt_dir = self.out / "ckpt" if self.chief else self.out / f"ckpt_worker_{os.getpid()}"
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=2)
         if self.chief:
@@ -205,14 +216,110 @@ class Run:
         return int(self.step_source.iterations.numpy())
 
     def restore(self, fresh=False):
-        """Resume from the latest checkpoint (unless ``fresh``); returns the step reached."""
-        if self.manager.latest_checkpoint and not fresh:
+        """Resume from the latest checkpoint, else from the parked copy (unless ``fresh``); returns the step."""
+        if fresh:
+            return self.step
+        if self.manager.latest_checkpoint:
             self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
             print(f"resumed from {self.manager.latest_checkpoint} at step {self.step}", flush=True)
+        elif self.park and (self.park / PARK_FILE).exists():
+            unpark(self.park, self.objects, self.out)
+            print(f"resumed from the parked copy {self.park / PARK_FILE} at step {self.step}", flush=True)
         return self.step
 
     def save(self):
         self.manager.save(checkpoint_number=self.step)
+
+    def save_parked(self):
+        """Refresh the parked copy (with ``--park``), once the step's sample grid and scores are written."""
+        if self.park and self.chief:
+            park(self.objects, self.park, self.out)
+
+
+PARK_FILE = "park.npz"
+PARKED_LOGS = ("config.json", "log.csv", "eval.csv")
+PARKED_GRID_SIDE = 256  # sample grids are parked at the size the progress GIFs use
+
+
+def _park_variables(objects):
+    """``[(name, variable)]`` for every variable of ``objects`` (models, optimizers, variables), in a fixed order.
+    Names hold what stays the same when the run is rebuilt in another process (layer names are numbered per
+    process): the object, the index and the variable's kind (``kernel``, ``kernel_momentum``, ``iteration``)."""
+    out = []
+    for key, obj in objects.items():
+        if isinstance(obj, keras.Model):
+            out += [(f"{key}/{i}/{v.name}", v) for i, v in enumerate(obj.weights)]
+        elif isinstance(obj, keras.optimizers.Optimizer):
+            out += [(f"{key}/{i}/{'_'.join(v.name.split('_')[-2:])}", v) for i, v in enumerate(obj.variables)]
+        else:
+            out.append((key, obj))
+    return out
+
+
+def park(objects, directory, out=None):
+    """Write every variable of ``objects`` into ``directory/park.npz``: nets and averages as they are, Adam's
+    momentum in float16 and its velocity as a float16 square root (velocities span too many decades for float16
+    itself); with ``out``, also copy that run's config and CSV logs and its sample grids (shrunk) beside it."""
+    directory = Path(directory)
+    (directory / "samples").mkdir(parents=True, exist_ok=True)
+    names, arrays = [], {}
+    for i, (name, v) in enumerate(_park_variables(objects)):
+        value = np.asarray(v.numpy())
+        if value.dtype == np.float32 and name.endswith("_momentum"):
+            value, kind = value.astype(np.float16), "half"
+        elif value.dtype == np.float32 and name.endswith("_velocity"):
+            value, kind = np.sqrt(value).astype(np.float16), "sqrt_half"
+        else:
+            kind = "raw"
+        names.append([name, kind])
+        arrays[f"v{i}"] = value
+    tmp = directory / (PARK_FILE + ".tmp.npz")
+    np.savez(tmp, index=np.array(json.dumps(names)), **arrays)
+    os.replace(tmp, directory / PARK_FILE)
+    if out is not None:
+        _copy_logs(Path(out), directory, PARKED_LOGS, max_side=PARKED_GRID_SIDE)
+
+
+def unpark(directory, objects, out=None):
+    """Load ``directory/park.npz`` (written by ``park``) into the already built ``objects``; with ``out``, put
+    the parked logs and sample grids back into that run directory. A rebuild that does not match the parked
+    variables (another architecture, another optimizer) raises ``ValueError`` naming the first difference."""
+    path = Path(directory) / PARK_FILE
+    hint = "resume with the arguments the run started with, or pass --fresh"
+    expected = _park_variables(objects)
+    with np.load(path, allow_pickle=False) as data:
+        names = json.loads(str(data["index"]))
+        values = []
+        for i, (_, kind) in enumerate(names):
+            value = data[f"v{i}"]
+            if kind == "sqrt_half":
+                value = np.square(value.astype(np.float32))
+            elif kind == "half":
+                value = value.astype(np.float32)
+            values.append(value)
+    for (name, _), value, (run_name, v) in itertools.zip_longest(names, values, expected, fillvalue=(None, None)):
+        if name != run_name or tuple(value.shape) != tuple(v.shape):  # checked in full before anything changes
+            held = f"{name} {tuple(value.shape)}" if name else "nothing"
+            has = f"{run_name} {tuple(v.shape)}" if run_name else "nothing"
+            raise ValueError(f"{path} does not fit this run: it holds {held} where the run has {has}; {hint}")
+    for value, (_, v) in zip(values, expected):
+        v.assign(value)
+    if out is not None:
+        _copy_logs(Path(directory), Path(out), PARKED_LOGS[1:])  # the run has written its own config
+
+
+def _copy_logs(src, dst, names, max_side=None):
+    """Copy the CSV logs ``names`` and the sample grids not yet in ``dst`` (grids shrunk to ``max_side``)."""
+    (dst / "samples").mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if (src / name).exists():
+            shutil.copyfile(src / name, dst / name)
+    for grid in sorted((src / "samples").glob("step_*.png")):
+        if not (dst / "samples" / grid.name).exists():
+            image = Image.open(grid)
+            if max_side:
+                image.thumbnail((max_side, max_side))
+            image.save(dst / "samples" / grid.name)
 
 
 class RunCallback(keras.callbacks.Callback):
@@ -274,6 +381,7 @@ class RunCallback(keras.callbacks.Callback):
         secs = float(self.run.train_seconds.numpy())
         print(f"step {step}/{self.total_steps} {pretty} ({secs / max(step, 1) * 1000:.0f} ms/step, "
               f"{secs / 60:.1f} min)", flush=True)
+        self.run.save_parked()
 
     def on_train_end(self, logs=None):
         if self.run.chief:

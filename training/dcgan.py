@@ -154,8 +154,8 @@ def train(args):
         d_opt.build(discriminator.trainable_variables)
     config = {"arch": args.arch, "generator": ["image_generator", g_args],
               "discriminator": ["image_discriminator", d_args], "args": vars(args), "command": args.command_line}
-    run = common.Run(out, config, g_opt, generator=generator, discriminator=discriminator, g_optimizer=g_opt,
-                     d_optimizer=d_opt)
+    run = common.Run(out, config, g_opt, park=args.park, generator=generator, discriminator=discriminator,
+                     g_optimizer=g_opt, d_optimizer=d_opt)
     fixed = np.random.default_rng(1234).standard_normal((64, arch["latent_dim"])).astype("float32")
     standing = np.random.default_rng(4321).standard_normal((2048, arch["latent_dim"])).astype("float32")
 

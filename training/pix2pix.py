@@ -278,7 +278,7 @@ def train(args):
         model.d_optimizer.build(discriminator.trainable_variables)
     config = {"generator": ["unet_generator", g_args], "discriminator": ["patchgan_discriminator", d_args],
               "domain": args.domain, "args": vars(args), "command": args.command_line}
-    run = common.Run(out, config, model.g_optimizer, generator=generator, discriminator=discriminator,
+    run = common.Run(out, config, model.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
                      g_optimizer=model.g_optimizer, d_optimizer=model.d_optimizer)
     shown_sk, shown_ph = val if val is not None else (sketches[:8], photos[:8])
     shown_in = shown_sk[..., None].astype("float32") / 127.5 - 1.0

@@ -223,7 +223,7 @@ def train(args):
     objects = {"generator": generator, "g_optimizer": g_opt}
     if gan:
         objects.update(discriminator=discriminator, d_optimizer=d_opt)
-    run = common.Run(out, config, g_opt, **objects)
+    run = common.Run(out, config, g_opt, park=args.park, **objects)
     upscale_fn = generator_upscale_fn(generator)
     shown = [sr.downscale(v[:192, :192])[1] for v in val[:4]] or [photos[0][:96, :96]]
 
