@@ -173,3 +173,21 @@ def test_a_run_resumes_from_its_parked_copy_when_the_run_directory_is_gone(tmp_p
     steps = [int(line.split(",")[0]) for line in (tmp_path / "run" / "log.csv").read_text().splitlines()[1:]]
     assert steps == list(range(1, 7))  # the earlier session's log came back and goes on
     assert len(list((tmp_path / "run" / "samples").glob("step_*.png"))) == 3
+
+
+def test_decay_steps_take_the_rates_linearly_to_zero_and_survive_a_resume(tmp_path):
+    from training import common
+    decay = common.LinearDecay([], [], total=100, decay=40)
+    assert [decay.factor(s) for s in (0, 60, 80, 99, 100)] == [1.0, 1.0, 0.5, 0.025, 0.0]
+
+    def parked_rates():
+        with np.load(tmp_path / "parked" / "park.npz") as data:
+            names = [n for n, _ in json.loads(str(data["index"]))]
+            return [float(data[f"v{i}"]) for i, n in enumerate(names) if n.endswith("learning_rate")]
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    args = ["--variant", "gan", "--data", str(data), "--batch-size", "8", "--ckpt-every", "2", "--lr", "2e-4",
+            "--decay-steps", "2", "--out", str(tmp_path / "run"), "--park", str(tmp_path / "parked")]
+    train_digits.main(args + ["--steps", "4"])
+    assert parked_rates() == pytest.approx([1e-4, 1e-4])  # the last step (3 of 4) ran at half the base rate
+    train_digits.main(args + ["--steps", "8"])  # resumed: the base is the flag's rate, not the decayed one
+    assert parked_rates() == pytest.approx([1e-4, 1e-4])

@@ -48,6 +48,9 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
     g.add_argument("--ckpt-every", type=int, default=ckpt_every,
                    help="checkpoint, sample grid and log flush every N steps (default %(default)s)")
     g.add_argument("--log-every", type=int, default=50, help="scalars to TensorBoard/CSV every N steps")
+    g.add_argument("--decay-steps", type=int, default=0, metavar="N",
+                   help="hold the learning rates, then take them linearly to zero over the last N of --steps "
+                        "(the pix2pix and CycleGAN schedule); 0 (default): constant")
     g.add_argument("--seed", type=int, default=0, help="random seed")
     g.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
     g.add_argument("--park", type=Path, metavar="DIR",
@@ -473,15 +476,52 @@ def write_progress_gif(out, max_frames=60):
     return target
 
 
+class LinearDecay(keras.callbacks.Callback):
+    """Sets each optimizer's learning rate before every step: its base rate until ``total - decay`` steps, then
+    linearly down to zero at ``total``. The rate stays an optimizer variable (what a constant rate is), so runs
+    keep one checkpoint layout with or without the decay, and can switch it on when resumed.
+
+    Args:
+        optimizers: Keras optimizers with a constant (variable) learning rate.
+        bases: their base rates, read before a checkpoint restores an already decayed rate.
+        total: the run's last step (``--steps``).
+        decay: how many of the last steps decay (``--decay-steps``).
+    """
+
+    def __init__(self, optimizers, bases, total, decay):
+        super().__init__()
+        self.optimizers, self.bases, self.total, self.decay = optimizers, bases, total, decay
+
+    def factor(self, step):
+        return float(min(1.0, max(0.0, (self.total - step) / self.decay)))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        f = self.factor(int(self.optimizers[0].iterations.numpy()))
+        for opt, base in zip(self.optimizers, self.bases):
+            opt.learning_rate.assign(base * f)
+
+
+def linear_decay(model, args):
+    """The ``LinearDecay`` callback for ``model``'s optimizers from ``--decay-steps``, or None without it."""
+    if not getattr(args, "decay_steps", 0):
+        return None
+    optimizers = [o for o in (getattr(model, "g_optimizer", None), getattr(model, "d_optimizer", None)) if o]
+    if not all(isinstance(o.learning_rate, keras.Variable) for o in optimizers):  # a schedule gives a tensor
+        raise ValueError("--decay-steps needs constant learning rates; this trainer already follows a schedule")
+    return LinearDecay(optimizers, [float(o.learning_rate.numpy()) for o in optimizers], args.steps, args.decay_steps)
+
+
 def fit(model, dataset, run, args, sample_fn, eval_fn=None):
     """Train ``model`` on an endless ``dataset`` up to ``args.steps``, resuming where the run stopped."""
+    decay = linear_decay(model, args)  # before the restore: the base rates, not a checkpoint's decayed ones
     start = run.restore(args.fresh)
     chunks = -(-args.steps // args.ckpt_every)
     if start >= args.steps:
         print(f"already at step {start} >= --steps {args.steps}; nothing to train", flush=True)
         return
+    callbacks = [RunCallback(run, sample_fn, args.log_every, args.steps, eval_fn)] + ([decay] if decay else [])
     model.fit(dataset, epochs=chunks, steps_per_epoch=args.ckpt_every, initial_epoch=start // args.ckpt_every,
-              callbacks=[RunCallback(run, sample_fn, args.log_every, args.steps, eval_fn)], shuffle=False, verbose=0)
+              callbacks=callbacks, shuffle=False, verbose=0)
 
 
 def hardware():
