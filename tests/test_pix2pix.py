@@ -9,7 +9,7 @@ from PIL import Image
 
 from models import images, inference, sketch
 from models.quality import ssim_y
-from models.weights import read_manifest
+from models.weights import load_model, read_manifest
 from models.weights import weights_dir as active_weights_dir
 from training import pix2pix
 
@@ -125,7 +125,7 @@ def test_shipped_generator_gets_batch_norm_statistics_of_clean_sketches_with_dro
     assert all(layer.rate == 0.5 for layer in target.layers if isinstance(layer, keras.layers.Dropout))
 
 
-def test_train_export_and_translate(tmp_path, weights_dir):
+def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()
     for i in range(6):
@@ -138,6 +138,19 @@ def test_train_export_and_translate(tmp_path, weights_dir):
     assert entry["task"] == "pix2pix" and entry["domain"] == "shoes" and entry["steps"] == 2
     assert {"l1", "ssim", "mean_photo_l1"} <= set(entry["metrics"])
     assert (tmp_path / "run" / "samples" / "step_0000002.png").exists()
+    shipped = [w.numpy() for w in load_model("pix2pix_shoes", weights_dir).trainable_weights]
+
+    # a fine-tune starts from the shipped generator (a fresh run would print no such line)
+    tune = ["--name", "pix2pix_shoes_ft", "--domain", "shoes", "--data", str(photos), "--steps", "1",
+            "--decay-steps", "1", "--batch-size", "2", "--out", str(tmp_path / "tune"), "--weights-dir",
+            str(weights_dir), "--init", "pix2pix_shoes"]
+    pix2pix.main(tune + ["--export"])
+    assert "generator initialised from pix2pix_shoes" in capsys.readouterr().out
+    assert inference.model_info("pix2pix_shoes_ft")["init"] == "pix2pix_shoes"
+    tuned = [w.numpy() for w in load_model("pix2pix_shoes_ft", weights_dir).trainable_weights]
+    assert max(float(np.abs(a - b).max()) for a, b in zip(shipped, tuned)) < 0.01  # one Adam step (2e-4) away
+    with pytest.raises(ValueError, match="--init pix2pix_hats"):
+        pix2pix.main(tune[:-1] + ["pix2pix_hats", "--fresh"])
 
     drawing = np.full((90, 60), 255, np.uint8)
     cv2.circle(drawing, (30, 45), 20, 0, 2)

@@ -276,6 +276,13 @@ def train(args):
         model.compile(common.make_optimizer(args), common.make_optimizer(args), jit_compile=args.jit)
         model.g_optimizer.build(generator.trainable_variables)
         model.d_optimizer.build(discriminator.trainable_variables)
+        if args.init:  # a checkpoint of this run, if there is one, replaces it in run.restore
+            start = read_manifest(args.weights_dir).get(args.init)
+            if start is None or start.get("args") != g_args:
+                raise ValueError(f"--init {args.init}: no model of that name with this preset's generator "
+                                 f"({g_args}) in {args.weights_dir}")
+            generator.set_weights(load_model(args.init, args.weights_dir).get_weights())
+            print(f"generator initialised from {args.init}; the discriminator starts afresh", flush=True)
     config = {"generator": ["unet_generator", g_args], "discriminator": ["patchgan_discriminator", d_args],
               "domain": args.domain, "args": vars(args), "command": args.command_line}
     run = common.Run(out, config, model.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
@@ -302,7 +309,7 @@ def train(args):
                               domain=args.domain, title=args.title or TITLES.get(args.domain, args.name),
                               dataset=f"{source}, {len(photos)} photos", steps=run.step,
                               batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
-                              command=args.command_line,
+                              command=args.command_line, init=args.init,
                               discriminator={"builder": "patchgan_discriminator", "args": d_args,
                                              "params": int(discriminator.count_params())})
         if args.val:
@@ -327,6 +334,8 @@ def main(argv=None):
     p.add_argument("--limit", type=int, help="use only the first N training images")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small", help="small: 128px; full: 256px (GPU)")
     p.add_argument("--l1-weight", type=float, default=100.0)
+    p.add_argument("--init", help="start the generator from this shipped model (a fine-tune, e.g. with "
+                                  "--decay-steps); the discriminator starts afresh")
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
     common.add_common_args(p, steps=20_000, batch_size=8, ckpt_every=500, lr=2e-4)
