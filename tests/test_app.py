@@ -112,6 +112,7 @@ def test_sketch_page_appears_with_a_pix2pix_model_and_paints_an_example(weights_
     at = run_page("views/sketch.py")
     assert not at.exception and not at.error
     assert any("Draw a shoe" in i.value for i in at.info)  # an empty canvas: a hint, not an error
+    assert at.caption[0].value.startswith("Draw the outline of a shoe. ")  # only the subjects it has models for
     at.selectbox(key="p2p_example_shoes").set_value("shoes_1").run()
     assert not at.exception and not at.error
     assert [i.captions[0] for i in at.image][:1] == ["Your sketch"]

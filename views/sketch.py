@@ -17,8 +17,14 @@ MAX_UPLOAD_PIXELS = 4096 * 4096
 SUBJECTS = {"shoes": "a shoe", "faces": "a face"}
 
 st.title("Sketch to photo")
-st.caption("Draw the outline of a shoe or a face. A network that learned from thousands of photo and line-drawing "
-           "pairs paints a photo to match.")
+models = ui.models_or_stop("pix2pix", "sketch-to-photo",
+                           "python -m training.pix2pix --name pix2pix_shoes --domain shoes --data DIR --export")
+domains = sorted({m["domain"] for m in models.values() if m["name"] == f"pix2pix_{m['domain']}"})
+if not domains:
+    st.warning("No pix2pix_shoes or pix2pix_faces model is installed.")
+    st.stop()
+st.caption(f"Draw the outline of {' or '.join(SUBJECTS[d] for d in domains)}. A network that learned from thousands "
+           "of photo and line-drawing pairs paints a photo to match.")
 with st.expander("How this works", icon=":material/school:"):
     st.markdown(
         "**Pix2Pix** (2017) is a *conditional* GAN: its generator gets your sketch instead of random noise. It is "
@@ -28,13 +34,6 @@ with st.expander("How this works", icon=":material/school:"):
         "The training sketches were made from photos by an edge detector (try *From a photo* to see one), then "
         "thickened, thinned, bent and partly erased at random, so that hand-drawn lines work too. "
         "*Variation* keeps the network's dropout switched on: each seed gives another plausible photo.")
-
-models = ui.models_or_stop("pix2pix", "sketch-to-photo",
-                           "python -m training.pix2pix --name pix2pix_shoes --domain shoes --data DIR --export")
-domains = sorted({m["domain"] for m in models.values() if m["name"] == f"pix2pix_{m['domain']}"})
-if not domains:
-    st.warning("No pix2pix_shoes or pix2pix_faces model is installed.")
-    st.stop()
 
 left, right = st.columns([1, 1], gap="large")
 with left:
