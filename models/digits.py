@@ -76,7 +76,7 @@ def mlp_discriminator(num_feat=512, conditional=False, embed_dim=10, dropout=0.3
     return keras.Model(inputs, out, name=name or ("cgan" if conditional else "gan") + "_discriminator")
 
 
-def dcgan_generator(latent_dim=100, num_feat=64, conditional=False, num_block=0, num_map=0, map_feat=256, name=None):
+def dcgan_generator(latent_dim=100, num_feat=64, conditional=False, num_block=0, name=None):
     """DCGAN generator: noise (and label) -> 28x28x1 image via 7 -> 14 -> 28 transposed convolutions.
 
     Kernels are 4x4 with stride 2 (kernel divisible by stride), which avoids checkerboard artefacts.
@@ -87,20 +87,12 @@ def dcgan_generator(latent_dim=100, num_feat=64, conditional=False, num_block=0,
         conditional: if True, takes ``[noise, label]`` and concatenates the one-hot label to the noise.
         num_block: stride-1 3x3 convolution blocks (conv, batch norm, ReLU) on the 7x7 map before upsampling,
             as in TensorFlow's DCGAN tutorial; 0 is the plain two-layer design.
-        num_map: fully connected layers (dense, batch norm, ReLU) of ``map_feat`` units on the noise before the
-            7x7 projection, a small mapping network that lets the generator split the noise into the ten
-            digits sharply instead of blending them; 0 is the classic design.
-        map_feat: width of those layers.
         name: model name.
     """
     inputs, label = _noise_and_label(latent_dim, conditional)
     x = inputs[0]
     if conditional:
         x = layers.Concatenate()([x, layers.CategoryEncoding(NUM_CLASSES, output_mode="one_hot")(label)])
-    for _ in range(num_map):
-        x = layers.Dense(map_feat, use_bias=False)(x)  # (map_feat,)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
     x = layers.Dense(7 * 7 * num_feat * 2, use_bias=False)(x)
     x = layers.Reshape((7, 7, num_feat * 2))(x)  # (7, 7, 2f)
     x = layers.BatchNormalization()(x)

@@ -70,10 +70,6 @@ def train(args):
         g_args["num_feat"] = args.g_feat
     if args.d_feat:
         d_args["num_feat"] = args.d_feat
-    if args.num_map is not None:
-        if gen_builder != "dcgan_generator":
-            raise ValueError("--num-map applies to the DCGAN generators (dcgan, cdcgan)")
-        g_args["num_map"] = args.num_map
     out = args.out or Path("runs") / name
     (x, y), _ = load_mnist(args.data)
     if args.limit:
@@ -201,8 +197,6 @@ def main(argv=None):
                    help="small: ships, sized for a 2-core CPU; full: wider nets for a GPU")
     p.add_argument("--g-feat", type=int, help="generator width (num_feat), overriding the preset's")
     p.add_argument("--d-feat", type=int, help="discriminator width (num_feat), overriding the preset's")
-    p.add_argument("--num-map", type=int, help="DCGAN generators: dense layers on the noise before the 7x7 "
-                                               "projection (num_map), overriding the preset's")
     p.add_argument("--data", help="path to mnist.npz (default: keras.datasets.mnist)")
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
     p.add_argument("--ema", type=float, default=0.999,
