@@ -108,13 +108,15 @@ def dcgan_generator(latent_dim=100, num_feat=64, conditional=False, num_block=0,
     return keras.Model(inputs if conditional else inputs[0], out, name=name or ("cdcgan" if conditional else "dcgan") + "_generator")
 
 
-def dcgan_discriminator(num_feat=64, conditional=False, name=None):
+def dcgan_discriminator(num_feat=64, conditional=False, num_block=0, name=None):
     """DCGAN discriminator: 28x28x1 image (and label) -> one real/fake logit.
 
     Args:
         num_feat: channels of the first strided convolution; the second has twice as many.
         conditional: if True, takes ``[image, label]``; the one-hot label is broadcast to ten 28x28
             feature maps and concatenated with the image.
+        num_block: stride-1 3x3 convolution blocks (conv, batch norm, leaky ReLU) on the 7x7 map, for a deeper
+            discriminator; 0 is the classic two-layer design.
         name: model name.
     """
     image = keras.Input(IMAGE_SHAPE, name="image")
@@ -130,6 +132,10 @@ def dcgan_discriminator(num_feat=64, conditional=False, name=None):
     x = layers.Conv2D(num_feat * 2, 4, strides=2, padding="same")(x)  # (7, 7, 2f)
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(0.2)(x)
+    for _ in range(num_block):
+        x = layers.Conv2D(num_feat * 2, 3, padding="same")(x)  # (7, 7, 2f)
+        x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.3)(x)
     out = layers.Dense(1, dtype="float32")(x)  # (1,) logit

@@ -70,6 +70,10 @@ def train(args):
         g_args["num_feat"] = args.g_feat
     if args.d_feat:
         d_args["num_feat"] = args.d_feat
+    if args.d_block is not None:
+        if disc_builder != "dcgan_discriminator":
+            raise ValueError("--d-block applies to the DCGAN discriminators (dcgan, cdcgan)")
+        d_args["num_block"] = args.d_block
     out = args.out or Path("runs") / name
     (x, y), _ = load_mnist(args.data)
     if args.limit:
@@ -197,6 +201,7 @@ def main(argv=None):
                    help="small: ships, sized for a 2-core CPU; full: wider nets for a GPU")
     p.add_argument("--g-feat", type=int, help="generator width (num_feat), overriding the preset's")
     p.add_argument("--d-feat", type=int, help="discriminator width (num_feat), overriding the preset's")
+    p.add_argument("--d-block", type=int, help="DCGAN discriminators: 3x3 blocks on the 7x7 map (num_block)")
     p.add_argument("--data", help="path to mnist.npz (default: keras.datasets.mnist)")
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
     p.add_argument("--ema", type=float, default=0.999,
