@@ -34,7 +34,7 @@ import tensorflow as tf
 from PIL import Image
 
 from models import images
-from models.weights import DEFAULT_DIR, MANIFEST, read_manifest, sha256_file
+from models.weights import DEFAULT_DIR, MANIFEST, load_model, read_manifest, sha256_file
 
 
 def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
@@ -264,7 +264,7 @@ def park(objects, directory, out=None):
     momentum in float16 and its velocity as a float16 square root (velocities span too many decades for float16
     itself); with ``out``, also copy that run's config and CSV logs and its sample grids (shrunk) beside it."""
     directory = Path(directory)
-    (directory / "samples").mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     names, arrays = [], {}
     for i, (name, v) in enumerate(_park_variables(objects)):
         value = np.asarray(v.numpy())
@@ -503,7 +503,7 @@ class LinearDecay(keras.callbacks.Callback):
 
 def linear_decay(model, args):
     """The ``LinearDecay`` callback for ``model``'s optimizers from ``--decay-steps``, or None without it."""
-    if not getattr(args, "decay_steps", 0):
+    if not args.decay_steps:
         return None
     optimizers = [o for o in (getattr(model, "g_optimizer", None), getattr(model, "d_optimizer", None)) if o]
     if not all(isinstance(o.learning_rate, keras.Variable) for o in optimizers):  # a schedule gives a tensor
@@ -548,6 +548,16 @@ def write_manifest_entry(weights_dir, name, entry):
     tmp = weights_dir / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps({"format": 1, "models": dict(sorted(models.items()))}, indent=2) + "\n")
     os.replace(tmp, weights_dir / MANIFEST)
+
+
+def init_from(generator, name, weights_dir, args_dict):
+    """Start ``generator`` (built with ``args_dict``) from the shipped model ``name`` (``--init``); a run's own
+    checkpoint, if it has one, replaces these weights when it resumes."""
+    entry = read_manifest(weights_dir).get(name)
+    if entry is None or entry.get("args") != args_dict:
+        raise ValueError(f"--init {name}: no model of that name with this generator ({args_dict}) in {weights_dir}")
+    generator.set_weights(load_model(name, weights_dir).get_weights())
+    print(f"generator initialised from {name}", flush=True)
 
 
 def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields):

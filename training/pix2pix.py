@@ -276,13 +276,8 @@ def train(args):
         model.compile(common.make_optimizer(args), common.make_optimizer(args), jit_compile=args.jit)
         model.g_optimizer.build(generator.trainable_variables)
         model.d_optimizer.build(discriminator.trainable_variables)
-        if args.init:  # a checkpoint of this run, if there is one, replaces it in run.restore
-            start = read_manifest(args.weights_dir).get(args.init)
-            if start is None or start.get("args") != g_args:
-                raise ValueError(f"--init {args.init}: no model of that name with this preset's generator "
-                                 f"({g_args}) in {args.weights_dir}")
-            generator.set_weights(load_model(args.init, args.weights_dir).get_weights())
-            print(f"generator initialised from {args.init}; the discriminator starts afresh", flush=True)
+        if args.init:  # the discriminator starts afresh
+            common.init_from(generator, args.init, args.weights_dir, g_args)
     config = {"generator": ["unet_generator", g_args], "discriminator": ["patchgan_discriminator", d_args],
               "domain": args.domain, "args": vars(args), "command": args.command_line}
     run = common.Run(out, config, model.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,

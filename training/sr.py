@@ -200,8 +200,7 @@ def train(args):
     with strategy.scope():
         generator = BUILDERS["sr_generator"](**g_args)
         if args.init:
-            generator.set_weights(load_model(args.init, args.weights_dir).get_weights())
-            print(f"generator initialised from {args.init}", flush=True)
+            common.init_from(generator, args.init, args.weights_dir, g_args)
         d_args = {"num_feat": args.d_feat}
         discriminator = BUILDERS["sr_discriminator"](**d_args) if gan else None
         features = None
