@@ -3,8 +3,10 @@
 from pathlib import Path
 
 import cv2
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from models import images, inference, sketch
@@ -164,6 +166,36 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
         inference.sketch_to_photo(np.full((64, 64), 255, np.uint8), "shoes")
     with pytest.raises(ValueError, match="pix2pix_faces"):
         inference.sketch_to_photo(drawing, "faces")
+
+
+def test_feature_loss_adds_its_weighted_part_and_trains(tmp_path):
+    from models import BUILDERS  # noqa: PLC0415
+    from training import perceptual  # noqa: PLC0415
+
+    g = BUILDERS["unet_generator"](image_size=32, num_feat=4, max_mult=2)
+    d = BUILDERS["patchgan_discriminator"](image_size=32, num_feat=4)
+    features = perceptual.squeezenet(("fire3", "fire5"), weights=None)  # untrained: shapes and gradients only
+    model = pix2pix.Pix2Pix(g, d, l1_weight=100.0, features=features, perceptual_weight=3.0)
+    model.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    rng = np.random.default_rng(0)
+    photo = tf.constant(rng.uniform(-1, 1, (2, 32, 32, 3)), tf.float32)
+    logits = tf.zeros((2, 2, 2, 1))
+    total, parts = model.generator_loss(logits, photo, photo)
+    assert set(parts) == {"g_adv", "g_l1", "g_perceptual"} and float(parts["g_perceptual"]) == 0.0
+    total, parts = model.generator_loss(logits, -photo, photo)
+    assert float(parts["g_perceptual"]) > 0
+    np.testing.assert_allclose(float(total), float(parts["g_adv"] + 100.0 * parts["g_l1"]
+                                                   + 3.0 * parts["g_perceptual"]), rtol=1e-5)
+    sk = tf.constant(rng.uniform(-1, 1, (2, 32, 32, 1)), tf.float32)
+    before = [w.numpy() for w in g.trainable_weights]
+    logs = model.train_step((sk, photo))
+    assert {"g_perceptual", "g_l1", "d_loss"} <= set(logs) and float(logs["g_perceptual"]) > 0
+    assert any(not np.allclose(a, w.numpy()) for a, w in zip(before, g.trainable_weights))
+    assert features.trainable_weights == []  # the feature net stays frozen
+
+    with pytest.raises(SystemExit, match="--w-perceptual needs the SqueezeNet weights"):
+        pix2pix.main(["--name", "p", "--data", str(tmp_path), "--w-perceptual", "1",
+                      "--perceptual-weights", str(tmp_path / "none.h5"), "--out", str(tmp_path / "run")])
 
 
 def test_cli_sketch2photo_and_photo2sketch(tmp_path, weights_dir, capsys):

@@ -131,19 +131,26 @@ def make_dataset(sketches, photos, batch_size, seed, augment=True):
 
 class Pix2Pix(common.TrainerModel):
     """Conditional GAN for paired translation: D judges (sketch, photo) pairs patch by patch, G minimises the
-    adversarial loss plus ``l1_weight`` times the L1 distance to the real photo.
+    adversarial loss plus ``l1_weight`` times the L1 distance to the real photo, and optionally
+    ``perceptual_weight`` times the L1 distance between their ``features`` (a feature-matching loss in the
+    manner of pix2pixHD, here on SqueezeNet's fire3 and fire5 maps: it removes the blotchy textures that
+    L1 + GAN leave on faces).
 
     Args:
         generator: sketch -> photo.
         discriminator: [sketch, photo] -> patch logits.
         l1_weight: lambda of the paper (100).
+        features: None, or a frozen model mapping RGB in [0, 1] to a list of feature maps.
+        perceptual_weight: weight of the feature distance (used only with ``features``).
     """
 
-    def __init__(self, generator, discriminator, l1_weight=100.0, **kwargs):
+    def __init__(self, generator, discriminator, l1_weight=100.0, features=None, perceptual_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator, self.l1_weight = generator, discriminator, l1_weight
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in ("g_loss", "g_adv", "g_l1", "d_loss",
-                                                                   "d_real", "d_fake")}
+        self.features, self.perceptual_weight = features, perceptual_weight
+        names = ("g_loss", "g_adv", "g_l1") + (("g_perceptual",) if features is not None else ()) + \
+            ("d_loss", "d_real", "d_fake")
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         super().compile(**kwargs)
@@ -152,10 +159,15 @@ class Pix2Pix(common.TrainerModel):
         self.mae = keras.losses.MeanAbsoluteError()
 
     def generator_loss(self, fake_logits, fake, photo):
-        """(total, adversarial, L1): fool D everywhere, and stay close to the real photo."""
-        adversarial = self.bce(tf.ones_like(fake_logits), fake_logits)
-        l1 = self.mae(photo, fake)
-        return adversarial + self.l1_weight * l1, adversarial, l1
+        """(total, parts): fool D everywhere, and stay close to the real photo in pixels (and features)."""
+        parts = {"g_adv": self.bce(tf.ones_like(fake_logits), fake_logits), "g_l1": self.mae(photo, fake)}
+        total = parts["g_adv"] + self.l1_weight * parts["g_l1"]
+        if self.features is not None:
+            fake32 = tf.cast(fake, "float32")  # the feature net computes in float32 under mixed precision too
+            pairs = zip(self.features((photo + 1.0) / 2.0), self.features((fake32 + 1.0) / 2.0))
+            parts["g_perceptual"] = tf.add_n([self.mae(a, b) for a, b in pairs])
+            total += self.perceptual_weight * parts["g_perceptual"]
+        return total, parts
 
     def discriminator_loss(self, real_logits, fake_logits):
         """Real pairs -> 1, generated pairs -> 0; halved, as in the paper, to slow D down."""
@@ -168,7 +180,7 @@ class Pix2Pix(common.TrainerModel):
             fake = self.generator(sketch_in, training=True)
             real_logits = self.discriminator([sketch_in, photo], training=True)
             fake_logits = self.discriminator([sketch_in, fake], training=True)
-            g_loss, g_adv, g_l1 = self.generator_loss(fake_logits, fake, photo)
+            g_loss, g_parts = self.generator_loss(fake_logits, fake, photo)
             d_loss = self.discriminator_loss(real_logits, fake_logits)
             g_scaled, d_scaled = self.g_optimizer.scale_loss(g_loss), self.d_optimizer.scale_loss(d_loss)
         g_grads = g_tape.gradient(g_scaled, self.generator.trainable_variables)
@@ -176,7 +188,7 @@ class Pix2Pix(common.TrainerModel):
         self.g_optimizer.apply_gradients(zip(g_grads, self.generator.trainable_variables))
         self.d_optimizer.apply_gradients(zip(d_grads, self.discriminator.trainable_variables))
         replicas = tf.distribute.get_strategy().num_replicas_in_sync  # losses came divided by it
-        for key, value in (("g_loss", g_loss), ("g_adv", g_adv), ("g_l1", g_l1), ("d_loss", d_loss)):
+        for key, value in {"g_loss": g_loss, **g_parts, "d_loss": d_loss}.items():
             self.trackers[key].update_state(value * replicas)
         self.trackers["d_real"].update_state(tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, "float32"))))
         self.trackers["d_fake"].update_state(tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, "float32"))))
@@ -260,6 +272,9 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
 
 def train(args):
     args.data, args.pairs, args.val = (datasets.resolve(v) for v in (args.data, args.pairs, args.val))
+    if args.w_perceptual and not Path(args.perceptual_weights).is_file():
+        raise SystemExit(f"--w-perceptual needs the SqueezeNet weights; {args.perceptual_weights} not found "
+                         "(pass --perceptual-weights PATH)")
     g_args, d_args = (dict(a) for a in PRESETS[args.preset])
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name
@@ -272,7 +287,9 @@ def train(args):
         discriminator = BUILDERS["patchgan_discriminator"](**d_args)
         shipped = BUILDERS["unet_generator"](**g_args)
         common.sync_batch_norm(strategy, generator, discriminator)
-        model = Pix2Pix(generator, discriminator, l1_weight=args.l1_weight)
+        features = perceptual.squeezenet(("fire3", "fire5"), args.perceptual_weights) if args.w_perceptual else None
+        model = Pix2Pix(generator, discriminator, l1_weight=args.l1_weight, features=features,
+                        perceptual_weight=args.w_perceptual)
         model.compile(common.make_optimizer(args), common.make_optimizer(args), jit_compile=args.jit)
         model.g_optimizer.build(generator.trainable_variables)
         model.d_optimizer.build(discriminator.trainable_variables)
@@ -331,8 +348,11 @@ def main(argv=None):
     p.add_argument("--l1-weight", type=float, default=100.0)
     p.add_argument("--init", help="start the generator from this shipped model (a fine-tune, e.g. with "
                                   "--decay-steps); the discriminator starts afresh")
+    p.add_argument("--w-perceptual", type=float, default=0.0,
+                   help="weight of a SqueezeNet feature loss (fire3 + fire5 maps) beside the L1; 0: off, "
+                        "the paper's loss")
     perceptual.add_frechet_argument(p)
-    perceptual.add_weights_argument(p, "the Frechet distance")
+    perceptual.add_weights_argument(p, "the feature loss and the Frechet distance")
     common.add_common_args(p, steps=20_000, batch_size=8, ckpt_every=500, lr=2e-4)
     p = sub.add_parser("eval", help="score a model on a folder of photos")
     p.add_argument("--model", required=True)
