@@ -149,6 +149,7 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     pix2pix.main(tune + ["--export"])
     assert "generator initialised from pix2pix_shoes" in capsys.readouterr().out
     assert inference.model_info("pix2pix_shoes_ft")["init"] == "pix2pix_shoes"
+    assert inference.model_info("pix2pix_shoes_ft")["loss"] == {"adversarial": 1.0, "l1": 100.0}
     tuned = [w.numpy() for w in load_model("pix2pix_shoes_ft", weights_dir).trainable_weights]
     assert max(float(np.abs(a - b).max()) for a, b in zip(shipped, tuned)) < 0.01  # one Adam step (2e-4) away
     with pytest.raises(ValueError, match="--init pix2pix_hats"):

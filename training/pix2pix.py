@@ -270,6 +270,14 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
 
 # ---------------------------------------------------------------------------------------------- train
 
+def loss_description(args):
+    """The generator's loss terms and weights, for the manifest."""
+    loss = {"adversarial": 1.0, "l1": args.l1_weight}
+    if args.w_perceptual:
+        loss.update(perceptual=args.w_perceptual, perceptual_features="SqueezeNet 1.1 fire3 + fire5 maps, L1")
+    return loss
+
+
 def train(args):
     args.data, args.pairs, args.val = (datasets.resolve(v) for v in (args.data, args.pairs, args.val))
     if args.w_perceptual and not Path(args.perceptual_weights).is_file():
@@ -321,7 +329,7 @@ def train(args):
                               domain=args.domain, title=args.title or TITLES.get(args.domain, args.name),
                               dataset=f"{source}, {len(photos)} photos", steps=run.step,
                               batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
-                              command=args.command_line, init=args.init,
+                              command=args.command_line, init=args.init, loss=loss_description(args),
                               discriminator={"builder": "patchgan_discriminator", "args": d_args,
                                              "params": int(discriminator.count_params())})
         if args.val:
