@@ -58,17 +58,25 @@ def digits_table():
     return "\n".join(lines + ([judge] if judge else []))
 
 
-def _model_table(task, columns):
-    """A Markdown table of the shipped models of ``task``: the model, its size and training, then ``columns``,
-    each a (header, function of the manifest metrics dict -> cell text)."""
-    headers = ["model", "parameters", "file", "training"] + [h for h, _ in columns]
+def _model_table(task, columns, entry_columns=()):
+    """A Markdown table of the shipped models of ``task``: the model, its size and training, then
+    ``entry_columns``, each a (header, function of the manifest entry -> cell text), then ``columns``, each a
+    (header, function of the entry's metrics dict -> cell text)."""
+    headers = ["model", "parameters", "file", "training"] + [h for h, _ in (*entry_columns, *columns)]
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for m in inference.list_models(task):
         x = m.get("metrics", {})
         cells = [f"{m['title']} (`{m['name']}`)", f"{m['params']:,}", f"{m.get('bytes', 0) / 1e6:.1f} MB",
-                 _training(m)] + [cell(x) for _, cell in columns]
+                 _training(m)] + [cell(m) for _, cell in entry_columns] + [cell(x) for _, cell in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _loss(entry):
+    """'GAN + 100 L1 (+ 1 SqueezeNet features)' from a pix2pix entry's loss weights (the paper's when absent)."""
+    loss = entry.get("loss", {"l1": 100.0})
+    text = f"GAN + {loss['l1']:g} L1"
+    return text + (f" + {loss['perceptual']:g} SqueezeNet fire3/fire5 features" if loss.get("perceptual") else "")
 
 
 def _pair(key, base, fmt="{}"):
@@ -99,7 +107,7 @@ def images_table():
 
 def pix2pix_table():
     """The README's table of shipped sketch-to-photo models, scored on their val photos."""
-    return _model_table("pix2pix", [
+    return _model_table("pix2pix", entry_columns=[("generator loss", _loss)], columns=[
         ("val photos", lambda x: str(x.get("images", "?"))),
         ("L1 (mean photo)", _pair("l1", "mean_photo_l1")), ("SSIM (mean photo)", _pair("ssim", "mean_photo_ssim")),
         ("Fréchet (mean photo; real train vs val)", lambda x: f"{x.get('frechet', 'n/a')} "

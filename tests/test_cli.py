@@ -65,8 +65,10 @@ def test_image_gan_and_pix2pix_tables_show_the_measured_numbers(weights_dir):
     entry["metrics"] = {"images": 500, "l1": 0.09, "mean_photo_l1": 0.2, "ssim": 0.41, "mean_photo_ssim": 0.3,
                         "frechet": 30.5, "frechet_mean_photo": 180.25, "frechet_real_train_vs_val": 4.5,
                         "frechet_share_of_baseline": 0.169}
+    entry["loss"] = {"adversarial": 1.0, "l1": 100.0, "perceptual": 0.5}
     common.write_manifest_entry(weights_dir, "pix2pix_faces", entry)
     row = images_table().splitlines()[-1]
     assert "`sagan_cifar10`" in row and "| 41.5 | 39.25 | 2.5 | 60.75 |" in row
     row = pix2pix_table().splitlines()[-1]
     assert "`pix2pix_faces`" in row and "| 500 | 0.09 (0.2) | 0.41 (0.3) | 30.5 (180.25; 4.5) | 0.169 |" in row
+    assert "| GAN + 100 L1 + 0.5 SqueezeNet fire3/fire5 features |" in row
