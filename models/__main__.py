@@ -31,7 +31,12 @@ def cmd_list(args):
 
 
 def _training(m):
-    return f"{m['steps']:,} steps x {m.get('batch_size', '?')}, {m.get('train_time_s', 0) / 60:.0f} min"
+    """'20,000 steps x 8, 292 min'; a fine-tune (``init_model``) counts its starting model's steps and time too:
+    '20,000 + 5,000 steps x 8, 330 min'."""
+    start = m.get("init_model") or {}
+    steps = f"{start['steps']:,} + {m['steps']:,}" if "steps" in start else f"{m['steps']:,}"
+    minutes = (m.get("train_time_s", 0) + start.get("train_time_s", 0)) / 60
+    return f"{steps} steps x {m.get('batch_size', '?')}, {minutes:.0f} min"
 
 
 def digits_table():

@@ -13,7 +13,7 @@ from models import images, inference, sketch
 from models.quality import ssim_y
 from models.weights import load_model, read_manifest
 from models.weights import weights_dir as active_weights_dir
-from training import pix2pix
+from training import common, pix2pix
 
 
 def product_photo(size=256, seed=0, shade=1.0):
@@ -149,7 +149,15 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     pix2pix.main(tune + ["--export"])
     assert "generator initialised from pix2pix_shoes" in capsys.readouterr().out
     assert inference.model_info("pix2pix_shoes_ft")["init"] == "pix2pix_shoes"
-    assert inference.model_info("pix2pix_shoes_ft")["loss"] == {"adversarial": 1.0, "l1": 100.0}
+    tuned_entry = inference.model_info("pix2pix_shoes_ft")
+    assert tuned_entry["loss"] == {"adversarial": 1.0, "l1": 100.0}
+    assert tuned_entry["init_model"]["steps"] == 2 and tuned_entry["init_model"]["sha256"] == entry["sha256"]
+    from models.__main__ import _training  # noqa: PLC0415
+    assert _training(tuned_entry).startswith("2 + 1 steps x 2")
+    # resumed after the starting model was replaced, the run still names the one it began from
+    common.write_manifest_entry(weights_dir, "pix2pix_shoes", {**entry, "steps": 99})
+    pix2pix.main(tune[:-1] + ["pix2pix_shoes", "--steps", "2", "--export"])
+    assert inference.model_info("pix2pix_shoes_ft")["init_model"]["steps"] == 2
     tuned = [w.numpy() for w in load_model("pix2pix_shoes_ft", weights_dir).trainable_weights]
     assert max(float(np.abs(a - b).max()) for a, b in zip(shipped, tuned)) < 0.01  # one Adam step (2e-4) away
     with pytest.raises(ValueError, match="--init pix2pix_hats"):

@@ -349,6 +349,8 @@ class RunCallback(keras.callbacks.Callback):
         self.run.train_seconds.assign_add(now - self.t_last)
         self.t_last = now
         step = self.run.step
+        if step >= self.total_steps:  # --steps not a multiple of --ckpt-every: end inside the chunk
+            self.model.stop_training = True
         if step % self.log_every or not self.run.chief:
             return
         self._record(self.csv_path, step, {k: float(v) for k, v in (logs or {}).items()})
@@ -552,12 +554,24 @@ def write_manifest_entry(weights_dir, name, entry):
 
 def init_from(generator, name, weights_dir, args_dict):
     """Start ``generator`` (built with ``args_dict``) from the shipped model ``name`` (``--init``); a run's own
-    checkpoint, if it has one, replaces these weights when it resumes."""
+    checkpoint, if it has one, replaces these weights when it resumes. Returns how that model was trained (its
+    manifest's steps, batch size, time, command and sha256), for the new entry's ``init_model``."""
     entry = read_manifest(weights_dir).get(name)
     if entry is None or entry.get("args") != args_dict:
         raise ValueError(f"--init {name}: no model of that name with this generator ({args_dict}) in {weights_dir}")
     generator.set_weights(load_model(name, weights_dir).get_weights())
     print(f"generator initialised from {name}", flush=True)
+    return {"name": name, **{k: entry[k] for k in ("steps", "batch_size", "train_time_s", "command", "sha256")
+                             if k in entry}}
+
+
+def saved_config(out, park=None):
+    """The ``config.json`` a run wrote when it began (in ``out``, else in its ``park`` folder), or {}: what a
+    resumed run must keep from its start, such as the model its generator was initialised from."""
+    for folder in (out, park):
+        if folder and (Path(folder) / "config.json").is_file():
+            return json.loads((Path(folder) / "config.json").read_text())
+    return {}
 
 
 def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields):

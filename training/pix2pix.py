@@ -301,10 +301,12 @@ def train(args):
         model.compile(common.make_optimizer(args), common.make_optimizer(args), jit_compile=args.jit)
         model.g_optimizer.build(generator.trainable_variables)
         model.d_optimizer.build(discriminator.trainable_variables)
-        if args.init:  # the discriminator starts afresh
-            common.init_from(generator, args.init, args.weights_dir, g_args)
+        # the discriminator starts afresh
+        init_model = common.init_from(generator, args.init, args.weights_dir, g_args) if args.init else None
+    # a resumed run keeps the starting model it recorded when it began (the manifest may have changed since)
+    init_model = common.saved_config(out, args.park).get("init_model", init_model)
     config = {"generator": ["unet_generator", g_args], "discriminator": ["patchgan_discriminator", d_args],
-              "domain": args.domain, "args": vars(args), "command": args.command_line}
+              "domain": args.domain, "args": vars(args), "command": args.command_line, "init_model": init_model}
     run = common.Run(out, config, model.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
                      g_optimizer=model.g_optimizer, d_optimizer=model.d_optimizer)
     shown_sk, shown_ph = val if val is not None else (sketches[:8], photos[:8])
@@ -329,7 +331,8 @@ def train(args):
                               domain=args.domain, title=args.title or TITLES.get(args.domain, args.name),
                               dataset=f"{source}, {len(photos)} photos", steps=run.step,
                               batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
-                              command=args.command_line, init=args.init, loss=loss_description(args),
+                              command=args.command_line, init=args.init, init_model=init_model,
+                              loss=loss_description(args),
                               discriminator={"builder": "patchgan_discriminator", "args": d_args,
                                              "params": int(discriminator.count_params())})
         if args.val:

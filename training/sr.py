@@ -199,13 +199,12 @@ def train(args):
     gan = args.stage == "gan"
     with strategy.scope():
         generator = BUILDERS["sr_generator"](**g_args)
-        if args.init:
-            common.init_from(generator, args.init, args.weights_dir, g_args)
+        init_model = common.init_from(generator, args.init, args.weights_dir, g_args) if args.init else None
         d_args = {"num_feat": args.d_feat}
         discriminator = BUILDERS["sr_discriminator"](**d_args) if gan else None
         features = None
         if gan:
-                features = perceptual.vgg19() if args.perceptual == "vgg19" else \
+            features = perceptual.vgg19() if args.perceptual == "vgg19" else \
                 perceptual.squeezenet(weights=args.perceptual_weights)
         common.sync_batch_norm(strategy, *[m for m in (generator, discriminator) if m is not None])
         model = SRGAN(generator, discriminator, features, gan=gan, w_perceptual=args.w_perceptual,
@@ -217,8 +216,9 @@ def train(args):
         g_opt.build(generator.trainable_variables)
         if gan:
             d_opt.build(discriminator.trainable_variables)
+    init_model = common.saved_config(out, args.park).get("init_model", init_model)  # as recorded when it began
     config = {"stage": args.stage, "generator": ["sr_generator", g_args], "args": vars(args),
-              "command": args.command_line}
+              "command": args.command_line, "init_model": init_model}
     objects = {"generator": generator, "g_optimizer": g_opt}
     if gan:
         objects.update(discriminator=discriminator, d_optimizer=d_opt)
@@ -246,7 +246,7 @@ def train(args):
                               title=args.title or args.name, dataset=f"{args.data} ({len(photos)} photos)",
                               steps=run.step, batch_size=args.batch_size, hr_size=args.hr_size,
                               train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
-                              stage=args.stage, init=args.init)
+                              stage=args.stage, init=args.init, init_model=init_model)
         if val:
             evaluate(args.name, args.val, args.weights_dir, limit=args.val_images, entry=entry,
                      perceptual_weights=args.perceptual_weights if args.perceptual_eval else None)
