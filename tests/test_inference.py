@@ -60,16 +60,18 @@ def test_conditional_models_draw_the_requested_digit(variant, minimum):
 
 
 @pytest.mark.parametrize("variant", ["gan", pytest.param("dcgan", marks=pytest.mark.xfail(
-    strict=True, reason="the shipped dcgan is below its target (72% confident, 9 over-represented); "
-                        "issue 3 stays open until a retrain fixes it, and then this xfail must go"))])
+    strict=True, reason="the shipped dcgan is below its target (81.9% confident of 85%); issue 3 stays open "
+                        "until a retrain fixes it, and then this xfail must go"))])
 def test_unconditional_models_meet_their_targets(variant):
-    """Targets on 10,000 samples: every digit 6-14%, at least 85% confident; here 1,000, so 2 points of slack
-    on the shares (about two standard errors) and 3 on the confident share."""
-    samples = inference.generate_digits(variant, 1000, seed=99)
-    probs = np.asarray(load_model("digit_judge")(to_model_range(samples), training=False)[0])
-    shares = np.bincount(probs.argmax(1), minlength=10) / 1000
-    assert shares.min() >= 0.04 and shares.max() <= 0.16, shares
-    assert (probs.max(1) >= 0.9).mean() >= 0.82
+    """The issue's targets, measured as the evaluation does (10,000 samples, about 4 s): every digit 6-14% of
+    the samples, at least 85% of them confident (the judge's top probability at least 0.9)."""
+    samples = inference.generate_digits(variant, 10_000, seed=99)
+    judge = load_model("digit_judge")
+    probs = np.concatenate([np.asarray(judge(to_model_range(samples[i:i + 1000]), training=False)[0])
+                            for i in range(0, len(samples), 1000)])
+    shares = np.bincount(probs.argmax(1), minlength=10) / len(samples)
+    assert shares.min() >= 0.06 and shares.max() <= 0.14, shares
+    assert (probs.max(1) >= 0.9).mean() >= 0.85
 
 
 def test_list_models_filters_by_task():
