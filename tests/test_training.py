@@ -7,13 +7,16 @@ import signal
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import numpy as np
-from PIL import Image
 import pytest
+import tensorflow as tf
+from PIL import Image
 
 from models import inference
 from tests.conftest import ROOT, tiny_mnist
+from training import common
 from training import digits as train_digits
 
 
@@ -191,3 +194,24 @@ def test_decay_steps_take_the_rates_linearly_to_zero_and_survive_a_resume(tmp_pa
     assert parked_rates() == pytest.approx([1e-4, 1e-4])  # the last step (3 of 4) ran at half the base rate
     train_digits.main(args + ["--steps", "8"])  # resumed: the base is the flag's rate, not the decayed one
     assert parked_rates() == pytest.approx([1e-4, 1e-4])
+
+
+def test_training_time_leaves_out_a_pause(tmp_path):
+    """A run paused with SIGSTOP (or Ctrl-Z) and continued: the wall time of the pause is not training time."""
+    run = SimpleNamespace(out=tmp_path, chief=False, step=1, train_seconds=tf.Variable(0.0, dtype=tf.float64))
+    callback = common.RunCallback(run, sample_fn=None, log_every=50, total_steps=100)
+    try:
+        callback.on_train_batch_begin(0)
+        time.sleep(0.05)
+        callback.on_train_batch_end(0)
+        worked = float(run.train_seconds.numpy())
+        assert 0.04 < worked < 1.0
+        os.kill(os.getpid(), signal.SIGCONT)  # what a continued process receives
+        time.sleep(0.3)  # the pause
+        callback.on_train_batch_end(1)
+        assert float(run.train_seconds.numpy()) == worked
+        time.sleep(0.05)
+        callback.on_train_batch_end(2)  # the next step counts again
+        assert float(run.train_seconds.numpy()) > worked + 0.04
+    finally:
+        signal.signal(signal.SIGCONT, signal.SIG_DFL)

@@ -24,7 +24,9 @@ import os
 import platform
 import shlex
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -339,6 +341,13 @@ class RunCallback(keras.callbacks.Callback):
         self.writer = tf.summary.create_file_writer(str(run.out / "logs")) if run.chief else None
         self.csv_path = run.out / "log.csv"
         self.t_last = None
+        self.paused = False
+        if threading.current_thread() is threading.main_thread():  # signal handlers live on the main thread
+            signal.signal(signal.SIGCONT, self._continued)
+
+    def _continued(self, signum, frame):
+        """SIGCONT: the run was paused (SIGSTOP, Ctrl-Z); the step in progress does not count its wall time."""
+        self.paused = True
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.t_last is None:
@@ -346,8 +355,9 @@ class RunCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         now = time.time()
-        self.run.train_seconds.assign_add(now - self.t_last)
-        self.t_last = now
+        if not self.paused:  # training time excludes pauses (one step's time is dropped with each)
+            self.run.train_seconds.assign_add(now - self.t_last)
+        self.t_last, self.paused = now, False
         step = self.run.step
         if step >= self.total_steps:  # --steps not a multiple of --ckpt-every: end inside the chunk
             self.model.stop_training = True
