@@ -250,7 +250,7 @@ def test_dataset_names_resolve_and_unknown_names_fail_clearly(tmp_path, monkeypa
     assert calls == [datasets.PUBLIC["edges2shoes-val"][1]]
 
 
-BUNDLED = Path(__file__).parent / "data" / "pix2pix"  # a few val photos and the mean training photo per domain
+BUNDLED = Path(__file__).parent / "data" / "pix2pix"  # 16 val photos and the mean training photo per domain
 SHIPPED_DOMAINS = sorted(e["domain"] for e in read_manifest(active_weights_dir()).values() if e.get("task") == "pix2pix")
 
 
@@ -261,7 +261,7 @@ def test_shipped_pix2pix_beats_the_mean_photo_on_bundled_val_photos(domain):
     (the mean training photo, what an L1-only model that ignores the lines would drift to)."""
     folder = BUNDLED / domain
     paths = sorted(folder.glob("*.jpg"))
-    assert len(paths) >= 4
+    assert len(paths) == 16  # evenly spaced val photos (tests/data/pix2pix/CREDITS.md)
     mean = np.asarray(Image.open(folder / "mean_train_photo.png").convert("RGB"))
     ours, baseline = [], []
     for path in paths:
