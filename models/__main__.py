@@ -81,7 +81,10 @@ def _loss(entry):
     """'GAN + 100 L1 (+ 1 SqueezeNet features)' from a pix2pix entry's loss weights (the paper's when absent)."""
     loss = entry.get("loss", {"l1": 100.0})
     text = f"GAN + {loss['l1']:g} L1"
-    return text + (f" + {loss['perceptual']:g} SqueezeNet fire3/fire5 features" if loss.get("perceptual") else "")
+    if loss.get("perceptual"):
+        text += f" + {loss['perceptual']:g} SqueezeNet fire3/fire5 features"
+    # a fine-tune (init_model) or a run continued with another loss (stages): the loss is its last stage's
+    return text + (" (last stage)" if entry.get("init_model") or entry.get("stages") else "")
 
 
 def _pair(key, base, fmt="{}"):
