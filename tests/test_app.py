@@ -123,6 +123,11 @@ def test_sketch_page_appears_with_a_pix2pix_model_and_paints_an_example(weights_
     at.radio(key="p2p_source").set_value("From a photo").run()
     assert not at.exception and any("Draw a shoe" in i.value for i in at.info)  # nothing uploaded yet
 
+    export_tiny_pix2pix(weights_dir, "faces")  # both subjects: shoes first, then faces
+    at = run_page("views/sketch.py")
+    assert at.caption[0].value.startswith("Draw the outline of a shoe or a face. ")
+    assert at.radio(key="p2p_domain").options == ["Shoes", "Faces"] and at.radio(key="p2p_domain").value == "shoes"
+
 
 @pytest.mark.shipped
 def test_history_page_shows_every_recorded_model():

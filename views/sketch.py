@@ -19,7 +19,8 @@ SUBJECTS = {"shoes": "a shoe", "faces": "a face"}
 st.title("Sketch to photo")
 models = ui.models_or_stop("pix2pix", "sketch-to-photo",
                            "python -m training.pix2pix --name pix2pix_shoes --domain shoes --data DIR --export")
-domains = sorted({m["domain"] for m in models.values() if m["name"] == f"pix2pix_{m['domain']}"})
+installed = {m["domain"] for m in models.values() if m["name"] == f"pix2pix_{m['domain']}"}
+domains = [d for d in SUBJECTS if d in installed]  # shoes first: the sharper of the two
 if not domains:
     st.warning("No pix2pix_shoes or pix2pix_faces model is installed.")
     st.stop()
