@@ -575,6 +575,14 @@ def init_from(generator, name, weights_dir, args_dict):
                              if k in entry}}
 
 
+def start_from(generator, args, args_dict, out):
+    """``--init``: start ``generator`` from a shipped model (``init_from``). Returns the starting model to record
+    as ``init_model``: the one named in the run's saved config when it resumes (the manifest may have changed
+    since it began), else the one just loaded, else None."""
+    init_model = init_from(generator, args.init, args.weights_dir, args_dict) if args.init else None
+    return saved_config(out, args.park).get("init_model", init_model)
+
+
 def saved_config(out, park=None):
     """The ``config.json`` a run wrote when it began (in ``out``, else in its ``park`` folder), or {}: what a
     resumed run must keep from its start, such as the model its generator was initialised from."""

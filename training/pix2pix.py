@@ -301,10 +301,7 @@ def train(args):
         model.compile(common.make_optimizer(args), common.make_optimizer(args), jit_compile=args.jit)
         model.g_optimizer.build(generator.trainable_variables)
         model.d_optimizer.build(discriminator.trainable_variables)
-        # the discriminator starts afresh
-        init_model = common.init_from(generator, args.init, args.weights_dir, g_args) if args.init else None
-    # a resumed run keeps the starting model it recorded when it began (the manifest may have changed since)
-    init_model = common.saved_config(out, args.park).get("init_model", init_model)
+        init_model = common.start_from(generator, args, g_args, out)  # the discriminator starts afresh
     config = {"generator": ["unet_generator", g_args], "discriminator": ["patchgan_discriminator", d_args],
               "domain": args.domain, "args": vars(args), "command": args.command_line, "init_model": init_model}
     run = common.Run(out, config, model.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,

@@ -199,7 +199,7 @@ def train(args):
     gan = args.stage == "gan"
     with strategy.scope():
         generator = BUILDERS["sr_generator"](**g_args)
-        init_model = common.init_from(generator, args.init, args.weights_dir, g_args) if args.init else None
+        init_model = common.start_from(generator, args, g_args, out)
         d_args = {"num_feat": args.d_feat}
         discriminator = BUILDERS["sr_discriminator"](**d_args) if gan else None
         features = None
@@ -216,7 +216,6 @@ def train(args):
         g_opt.build(generator.trainable_variables)
         if gan:
             d_opt.build(discriminator.trainable_variables)
-    init_model = common.saved_config(out, args.park).get("init_model", init_model)  # as recorded when it began
     config = {"stage": args.stage, "generator": ["sr_generator", g_args], "args": vars(args),
               "command": args.command_line, "init_model": init_model}
     objects = {"generator": generator, "g_optimizer": g_opt}
