@@ -11,6 +11,7 @@
 """
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -222,7 +223,9 @@ def add_batch_args(p):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m models", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    # no abbreviations: `--n 100` would otherwise be read as `--ncol 100`
+    sub = parser.add_subparsers(dest="command", required=True,
+                                parser_class=functools.partial(argparse.ArgumentParser, allow_abbrev=False))
     sub.add_parser("list", help="list the shipped models and their measured metrics").set_defaults(func=cmd_list)
     p = sub.add_parser("table", help="print the README's model table (Markdown) from the manifest")
     p.add_argument("--readme", type=Path, help="rewrite the table between the markers in this README instead")

@@ -41,6 +41,13 @@ def test_bad_arguments_exit_nonzero_with_a_message():
     assert "unconditional" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_long_options_are_not_abbreviated(capsys):
+    """`--n 100` must not pass as `--ncol 100` (-n is the count)."""
+    with pytest.raises(SystemExit) as stop:
+        main(["digits", "--variant", "gan", "--n", "100", "--out", "unused.png"])
+    assert stop.value.code == 2 and "unrecognized arguments: --n" in capsys.readouterr().err
+
+
 def test_readme_model_tables_are_the_manifest():
     """The README's numbers come from `python -m models table --readme README.md`; rerun it after retraining."""
     from models.__main__ import TABLES
