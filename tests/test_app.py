@@ -3,6 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from models.weights import read_manifest
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -139,6 +140,13 @@ def test_history_page_shows_every_recorded_model():
     assert at.code[0].value.startswith("python -m training.")
     at.selectbox(key="history_model").set_value("gan").run()
     assert not at.exception and "60,000 steps" in at.markdown[0].value
+    # a run resumed with new settings lists its commands in order
+    at.selectbox(key="history_model").set_value("dcgan").run()
+    assert not at.exception and [c.value for c in at.code] == [s["command"] for s in read_manifest()["dcgan"]["stages"]]
+    assert "--steps 24000" in at.code[0].value and "--export" in at.code[-1].value
+    # a fine-tune names the model it started from, then its own command
+    at.selectbox(key="history_model").set_value("pix2pix_shoes").run()
+    assert not at.exception and "--init pix2pix_shoes" in at.code[-1].value and len(at.code) == 2
 
 
 def test_image_gan_page_generates_and_chains_the_face_upscaler(weights_dir):

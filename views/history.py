@@ -46,7 +46,17 @@ with right:
             st.markdown(f"**{title}**")
             st.line_chart(data, x="step", y=columns, height=220)
 st.markdown("**Retrain it**")
-st.code(entry.get("command", "unknown"), language="bash")
+start = entry.get("init_model")
+if start:  # a fine-tune: the model it started from first
+    st.caption(f"Starts from `{start['name']}`, trained by:")
+    st.code(start.get("command", "unknown"), language="bash")
+    st.caption("then:")
+if entry.get("stages"):  # one run, resumed with new settings: its commands in order
+    for stage in entry["stages"]:
+        st.caption(f"Steps {stage['steps']}" + (f" ({stage['result']})" if stage.get("result") else "") + ":")
+        st.code(stage["command"], language="bash")
+else:
+    st.code(entry.get("command", "unknown"), language="bash")
 if entry.get("metrics"):
     with st.expander("Measured quality (from the manifest)"):
         st.json(entry["metrics"])
