@@ -42,9 +42,10 @@ train-digits: setup
 	$(BIN)/python -m training.digits judge --data $(DATA)/mnist.npz --export
 	$(BIN)/python -m training.digits --variant gan --data $(DATA)/mnist.npz --steps 60000 --ema 0.9995 --export
 	$(BIN)/python -m training.digits --variant cgan --data $(DATA)/mnist.npz --steps 32000 --ema 0.9995 --export
-	# dcgan in two parts of one run: 24,000 steps (the rate decays over the last 8,000), then 8,000 more from 1e-4
+	# dcgan in three parts of one run: 24,000 steps (the rate decays over the last 8,000), then twice 8,000 more from 1e-4
 	$(BIN)/python -m training.digits --variant dcgan --data $(DATA)/mnist.npz --steps 24000 --decay-steps 8000 --ema 0.9995 --jit
-	$(BIN)/python -m training.digits --variant dcgan --data $(DATA)/mnist.npz --steps 32000 --decay-steps 8000 --lr 1e-4 --ema 0.9995 --jit --export
+	$(BIN)/python -m training.digits --variant dcgan --data $(DATA)/mnist.npz --steps 32000 --decay-steps 8000 --lr 1e-4 --ema 0.9995 --jit
+	$(BIN)/python -m training.digits --variant dcgan --data $(DATA)/mnist.npz --steps 40000 --decay-steps 8000 --lr 1e-4 --ema 0.9995 --jit --export
 	$(BIN)/python -m training.digits --variant cdcgan --data $(DATA)/mnist.npz --steps 18000 --ema 0.9995 --jit --export
 
 bench: setup-dev browser
