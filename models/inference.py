@@ -184,92 +184,101 @@ def interpolate_images(model, seed_a, seed_b, steps=16):
 # ---------------------------------------------------------------------------------------------- super-resolution
 
 TILE = 192  # LR pixels per tile side (fixed: one traced graph serves every image size)
-MARGIN = 24  # LR pixels of context discarded on each inner tile side (> the network's receptive radius)
-BLEND = 8  # LR pixels over which neighbouring tiles cross-fade
+MARGIN = 24  # LR pixels of context discarded on each inner tile side (> the shipped nets' receptive radius, 19)
+SR_DEFAULTS = ("realsr", "srresnet", "srgan")  # the default upscaler: the first of these that is shipped
+
+
+def default_sr_model():
+    """The model ``upscale`` uses when none is named: ``realsr`` (made for real, noisy, compressed photos)
+    when it is shipped, else the next of ``SR_DEFAULTS``."""
+    shipped = read_manifest()
+    for name in SR_DEFAULTS:
+        if shipped.get(name, {}).get("task") == "sr":
+            return name
+    return SR_DEFAULTS[0]
 
 
 def _tile_starts(size, tile):
-    """Tile origins covering ``size`` with tiles of ``tile``, neighbours overlapping by 2*MARGIN + BLEND."""
+    """Tile origins covering ``size`` with tiles of ``tile``; neighbours overlap by 2*MARGIN, so each tile's
+    inner part (its margins cut off) meets the next one's exactly."""
     if size <= tile:
         return [0]
-    stride = tile - 2 * MARGIN - BLEND
-    starts = list(range(0, size - tile, stride)) + [size - tile]
-    return sorted(set(starts))
+    stride = tile - 2 * MARGIN
+    return sorted(set(list(range(0, size - tile, stride)) + [size - tile]))
 
 
-def _ramp(tile, scale, first, last):
-    """1-D weights of one tile (in output pixels): 0 on discarded margins, a linear cross-fade, 1 inside."""
-    w = np.ones(tile * scale, np.float32)
-    edge = np.linspace(0, 1, BLEND * scale + 2, dtype=np.float32)[1:-1]
-    m, b = MARGIN * scale, BLEND * scale
-    if not first:
-        w[:m] = 0
-        w[m:m + b] = edge
-    if not last:
-        w[len(w) - m:] = 0
-        w[len(w) - m - b:len(w) - m] = edge[::-1]
-    return w
+def _core(starts, i, tile, size):
+    """The part [lo, hi) of tile ``i`` (in input pixels) written to the output: the whole image side for the
+    first and last tiles' outer edges, half-way into the overlap with each neighbour."""
+    lo = 0 if i == 0 else (starts[i - 1] + tile + starts[i]) // 2
+    hi = size if i == len(starts) - 1 else (starts[i] + tile + starts[i + 1]) // 2
+    return lo, hi
 
 
-def _upscale_rgb(net, rgb, scale, tile, progress):
+def _upscale_into(net, rgb, out, scale, tile, progress):
+    """Super-resolve ``rgb`` (uint8 (h, w, 3)) tile by tile into ``out`` (uint8 (scale*h, scale*w, >=3)): each
+    tile's uint8 result goes straight into the output, so memory beyond the output is one tile's, whatever the
+    image's size. Each pixel comes from the tile where it is at least MARGIN from a cut edge, so the result
+    equals whole-image inference."""
     h, w = rgb.shape[:2]
     th, tw = min(tile, h), min(tile, w)
     ys, xs = _tile_starts(h, th), _tile_starts(w, tw)
-    out = np.zeros((h * scale, w * scale, 3), np.float32)
-    weight = np.zeros((h * scale, w * scale, 1), np.float32)
     run = _traced(net, [tf.TensorSpec([1, None, None, 3], tf.float32)])  # one graph for every tile size
     total, done = len(ys) * len(xs), 0
     for i, y in enumerate(ys):
-        wy = _ramp(th, scale, i == 0, i == len(ys) - 1)
+        y0, y1 = _core(ys, i, th, h)
         for j, x in enumerate(xs):
-            wx = _ramp(tw, scale, j == 0, j == len(xs) - 1)
+            x0, x1 = _core(xs, j, tw, w)
             patch = rgb[y:y + th, x:x + tw].astype(np.float32)[None] / 255.0
-            sr_patch = run(patch)[0].numpy()
-            win = (wy[:, None] * wx[None, :])[..., None]
-            out[y * scale:(y + th) * scale, x * scale:(x + tw) * scale] += sr_patch * win
-            weight[y * scale:(y + th) * scale, x * scale:(x + tw) * scale] += win
+            sr_patch = run(patch)[0].numpy()[(y0 - y) * scale:(y1 - y) * scale, (x0 - x) * scale:(x1 - x) * scale]
+            out[y0 * scale:y1 * scale, x0 * scale:x1 * scale, :3] = np.clip(np.rint(sr_patch * 255.0), 0, 255)
             done += 1
             if progress:
                 progress(done, total)
-    return np.clip(np.rint(out / weight * 255.0), 0, 255).astype(np.uint8)
+    return out
 
 
-def upscale(image, model="srgan", scale=4, tile=TILE, progress=None):
+def upscale(image, model=None, scale=4, tile=TILE, progress=None):
     """Super-resolve a uint8 image with a shipped SR model.
 
     Args:
         image: uint8 (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) RGBA. Alpha is enlarged with bicubic.
-        model: ``srgan`` (sharp), ``srresnet`` (faithful) or ``srgan_faces``.
+        model: ``realsr`` (real photos: noisy, JPEG-compressed; the default when shipped), ``srresnet``
+            (faithful, for clean images), ``srgan`` (sharp) or ``srgan_faces``; None: ``default_sr_model()``.
         scale: 4 (the model's own factor), or 2 or 3 (x4, then a Lanczos reduction).
-        tile: LR tile side; large images are processed in overlapping tiles of this size, so memory stays
-            bounded, and the seams are cross-faded.
+        tile: LR tile side; large images are processed in overlapping tiles of this size and each tile's result
+            is written straight into the uint8 output, so memory beyond the output is bounded by the tile.
         progress: optional ``callback(done, total)`` called after each tile.
 
     Returns:
         uint8 array of shape (scale*H, scale*W[, C]) with the input's channels.
     """
-    info, net = _model_for(model, "sr", "a super-resolution model")
+    info, net = _model_for(model or default_sr_model(), "sr", "a super-resolution model")
     native = info["args"].get("upscale", 4)
     if scale not in (2, 3, 4) or scale > native:
         raise ValueError(f"scale must be 2, 3 or {native}, got {scale!r}.")
-    if not isinstance(tile, (int, np.integer)) or tile < 2 * MARGIN + BLEND + 16:
-        raise ValueError(f"tile must be at least {2 * MARGIN + BLEND + 16} pixels, got {tile!r}.")
+    if not isinstance(tile, (int, np.integer)) or tile < 2 * MARGIN + 16:
+        raise ValueError(f"tile must be at least {2 * MARGIN + 16} pixels, got {tile!r}.")
     arr = np.asarray(image)
     if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
         raise ValueError(f"image must be a uint8 (H, W), (H, W, 3) or (H, W, 4) array, got {arr.dtype} {arr.shape}.")
     if min(arr.shape[:2]) < 4:
         raise ValueError(f"image is too small to upscale ({arr.shape[1]}x{arr.shape[0]}).")
+    h, w = arr.shape[:2]
     gray = arr.ndim == 2 or arr.shape[2] == 1
-    rgb = np.repeat(arr.reshape(arr.shape[0], arr.shape[1], 1), 3, axis=2) if gray else arr[..., :3]
-    out = _upscale_rgb(net, np.ascontiguousarray(rgb), native, tile, progress)
-    alpha = sr.bicubic_upscale(arr[..., 3:4], native)[..., 0] if arr.ndim == 3 and arr.shape[2] == 4 else None
-    if scale != native:
-        size = (arr.shape[1] * scale, arr.shape[0] * scale)
-        out = images.resize(out, size, "lanczos")
-        alpha = None if alpha is None else images.resize(alpha, size, "lanczos")
+    rgb = np.repeat(arr.reshape(h, w, 1), 3, axis=2) if gray else arr[..., :3]
+    has_alpha = arr.ndim == 3 and arr.shape[2] == 4
+    out = np.empty((h * native, w * native, 4 if has_alpha else 3), np.uint8)
+    _upscale_into(net, np.ascontiguousarray(rgb), out, native, tile, progress)
+    if has_alpha:  # uint8 in, uint8 out: no full-size float buffer
+        out[..., 3] = np.asarray(Image.fromarray(arr[..., 3]).resize((w * native, h * native), Image.BICUBIC))
+    if scale != native:  # colour and alpha separately (Pillow would premultiply RGBA)
+        size = (w * scale, h * scale)
+        out = np.dstack([images.resize(np.ascontiguousarray(out[..., :3]), size, "lanczos")]
+                        + ([images.resize(np.ascontiguousarray(out[..., 3]), size, "lanczos")] if has_alpha else []))
     if gray:
-        return np.asarray(Image.fromarray(out).convert("L"))
-    return out if alpha is None else np.dstack([out, alpha])
+        return np.asarray(Image.fromarray(np.ascontiguousarray(out[..., :3])).convert("L"))
+    return out
 
 
 def evaluate_upscale(hr, model="srresnet"):

@@ -57,11 +57,42 @@ def restore_hint(entry):
     return hint + "."
 
 
-def build(entry):
-    """Build the (untrained) Keras model an entry describes."""
-    from models import BUILDERS  # noqa: PLC0415  (Keras and TensorFlow load here, not on reading the manifest)
+DTYPE_ENV = "GAN_STUDIO_DTYPE"  # "float32" forces full precision for every model
+
+
+def cpu_has_bf16():
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX); elsewhere it would be emulated, slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def serving_dtype(entry):
+    """The compute precision a model is served in: its manifest's ``serve_dtype`` ("bfloat16" where the
+    measured quality loss was negligible) on a CPU that has bfloat16, else float32 (or ``$GAN_STUDIO_DTYPE``)."""
+    forced = os.environ.get(DTYPE_ENV)
+    if forced in ("float32", "bfloat16"):
+        return forced
+    return "bfloat16" if entry.get("serve_dtype") == "bfloat16" and cpu_has_bf16() else "float32"
+
+
+def build(entry, dtype="float32"):
+    """Build the (untrained) Keras model an entry describes; ``dtype="bfloat16"`` computes in bfloat16 with
+    float32 weights and output (Keras' ``mixed_bfloat16`` policy)."""
+    import keras  # noqa: PLC0415  (Keras and TensorFlow load here, not on reading the manifest)
+    from models import BUILDERS  # noqa: PLC0415
     _guard_clear_session()
-    return BUILDERS[entry["builder"]](**entry.get("args", {}))
+    if dtype == "float32":
+        return BUILDERS[entry["builder"]](**entry.get("args", {}))
+    with _lock:  # the policy is global while the layers are made
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(f"mixed_{dtype}")
+        try:
+            return BUILDERS[entry["builder"]](**entry.get("args", {}))
+        finally:
+            keras.config.set_dtype_policy(previous)
 
 
 _cache = {}
@@ -88,8 +119,10 @@ def _guard_clear_session():
     keras.backend.clear_session = keras.utils.clear_session = clear_session
 
 
-def load_model(name, directory=None):
+def load_model(name, directory=None, dtype=None):
     """The model ``name`` from the manifest, built and loaded once per version of its weights file.
+
+    ``dtype``: "float32" or "bfloat16"; None (the default) serves it as ``serving_dtype`` says.
 
     Raises:
         KeyError: no such model in the manifest.
@@ -104,7 +137,8 @@ def load_model(name, directory=None):
         stat = path.stat()
     except FileNotFoundError:
         raise WeightsError(f"Weights file {path} for model '{name}' is missing. {restore_hint(entry)}") from None
-    key = (str(directory), name, entry["sha256"], stat.st_size, stat.st_mtime_ns)
+    dtype = dtype or serving_dtype(entry)
+    key = (str(directory), name, entry["sha256"], stat.st_size, stat.st_mtime_ns, dtype)
     model = _cache.get(key)
     if model is not None:  # loaded: no waiting behind another thread that is loading some other model
         return model
@@ -115,14 +149,14 @@ def load_model(name, directory=None):
                 raise WeightsError(
                     f"Weights file {path} for model '{name}' is damaged: its sha256 is {actual[:12]}..., "
                     f"the manifest expects {entry['sha256'][:12]}.... {restore_hint(entry)}")
-            model = build(entry)
+            model = build(entry, dtype)
             try:
                 model.load_weights(path)
             except Exception as exc:  # h5py/keras raise many types for a bad file; report them as one
                 reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
                 raise WeightsError(f"Weights file {path} for model '{name}' could not be loaded ({reason}). "
                                    f"{restore_hint(entry)}") from exc
-            for old in [k for k in _cache if k[:2] == key[:2]]:
+            for old in [k for k in _cache if k[:2] == key[:2] and k[-1] == dtype]:
                 del _cache[old]
             _cache[key] = model
         return _cache[key]

@@ -22,9 +22,54 @@ def test_tiled_equals_whole_image_within_2_grey_levels(tiny_sr):
     calls = []
     tiled = inference.upscale(img, tiny_sr, tile=72, progress=lambda d, t: calls.append((d, t)))
     assert tiled.shape == whole.shape == (600, 920, 3)
-    assert np.abs(tiled.astype(int) - whole.astype(int)).max() <= 2
+    assert np.abs(tiled.astype(int) - whole.astype(int)).max() <= 1  # each pixel from a tile where it sees all it needs
     assert len(calls) > 4 and calls[-1][0] == calls[-1][1]  # several tiles, progress reaches the total
     assert not np.array_equal(whole, sr.bicubic_upscale(img))  # the network does contribute
+
+
+def test_memory_is_bounded_by_the_tile_not_the_image(tiny_sr):
+    """The uint8 output is the only full-size buffer: tiles are written straight into it (the old cross-fade
+    kept two float32 full-size buffers, 16 bytes per output pixel more)."""
+    import tracemalloc
+    img = photo(160, 200, seed=4)
+    inference.upscale(img, tiny_sr, tile=64)  # trace and load outside the measurement
+    tracemalloc.start()
+    try:
+        out = inference.upscale(img, tiny_sr, tile=64)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.dtype == np.uint8 and out.shape == (640, 800, 3)
+    tile_floats = (64 * 4) ** 2 * 3 * 4  # one tile's float32 result
+    assert peak < out.nbytes + 4 * tile_floats, (peak, out.nbytes)
+
+
+def test_default_model_is_realsr_when_shipped(weights_dir):
+    assert inference.default_sr_model() == "realsr"  # nothing shipped: the preferred name
+    export_tiny_sr(weights_dir, "srresnet")
+    assert inference.default_sr_model() == "srresnet"
+    export_tiny_sr(weights_dir, "realsr")
+    assert inference.default_sr_model() == "realsr"
+    assert inference.upscale(photo(20, 24)).shape == (80, 96, 3)
+
+
+def test_bfloat16_serving_follows_the_manifest_and_the_cpu(tiny_sr, weights_dir, monkeypatch):
+    from models import weights
+    from training import common
+    entry = read_manifest(weights_dir)[tiny_sr]
+    assert weights.serving_dtype(entry) == "float32"  # not measured: full precision
+    entry["serve_dtype"] = "bfloat16"
+    common.write_manifest_entry(weights_dir, tiny_sr, entry)
+    monkeypatch.setattr(weights, "cpu_has_bf16", lambda: True)
+    assert weights.serving_dtype(entry) == "bfloat16"
+    img = photo(24, 24, seed=5)
+    fast = inference.upscale(img, tiny_sr)
+    monkeypatch.setenv(weights.DTYPE_ENV, "float32")
+    exact = inference.upscale(img, tiny_sr)
+    assert 0 < np.abs(fast.astype(int) - exact.astype(int)).max() <= 3  # bfloat16 really ran, and is close
+    monkeypatch.delenv(weights.DTYPE_ENV)
+    monkeypatch.setattr(weights, "cpu_has_bf16", lambda: False)
+    assert weights.serving_dtype(entry) == "float32"  # emulated bfloat16 would be slower
 
 
 @pytest.mark.parametrize("shape", [(40, 52), (40, 52, 1), (40, 52, 3), (40, 52, 4)])

@@ -23,7 +23,7 @@ from PIL import Image
 
 from models import BUILDERS, images, sr
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common, datasets, perceptual
+from training import common, datasets, degrade, perceptual
 from models.quality import psnr_y, ssim_y
 from models.uploads import image_files
 
@@ -49,9 +49,12 @@ def load_rgb(path):
         return np.asarray(im.convert("RGB"))
 
 
-def make_dataset(photos, hr_size, batch_size, seed, scale=4):
+def make_dataset(photos, hr_size, batch_size, seed, scale=4, degradation="bicubic"):
     """Endless (LR, HR) float batches in [0, 1]: random HR crops, randomly flipped and rotated by multiples of
-    90 degrees; LR by antialiased bicubic, rounded to 8 bits like a real image.
+    90 degrees; LR by antialiased bicubic, rounded to 8 bits like a real image (``degradation="bicubic"``), or
+    by ``degrade.realworld`` (``"realworld"``: blur, resizes, noise, JPEG, once or twice), with
+    ``degrade.upload`` (bicubic, sensor noise, JPEG) for a quarter of the crops so that mildly degraded and
+    clean-ish photos are not over-sharpened.
 
     The photos go in as raw bytes and every step is a TensorFlow op: no Python generator (``from_generator``
     sets a low malloc trim threshold that made each training step about 40% slower here).
@@ -70,13 +73,27 @@ def make_dataset(photos, hr_size, batch_size, seed, scale=4):
         hr = tf.image.stateless_random_flip_left_right(hr, seed=[seeds[1], 0])
         return tf.image.rot90(hr, k=tf.cast(seeds[2] % 4, tf.int32))
 
-    def degrade(hr):
+    def bicubic(hr):
         hr = tf.cast(hr, tf.float32)
         lr = tf.image.resize(hr, (hr_size // scale, hr_size // scale), method="bicubic", antialias=True)
         return tf.clip_by_value(tf.round(lr), 0, 255) / 255.0, hr / 255.0
 
-    ds = ds.map(crop, num_parallel_calls=2).batch(batch_size, drop_remainder=True)
-    return ds.map(degrade, num_parallel_calls=2).prefetch(4)
+    if degradation == "bicubic":
+        ds = ds.map(crop, num_parallel_calls=2).batch(batch_size, drop_remainder=True)
+        return ds.map(bicubic, num_parallel_calls=2).prefetch(4)
+
+    def realworld(hr, seed):
+        hr = tf.cast(hr, tf.float32)
+        lr = tf.cond(seed[1] % 4 == 0, lambda: degrade.upload(hr, seed, scale, {"noise_sigma": (1.0, 15.0),
+                                                                               "jpeg_range": (30, 95)}),
+                     lambda: degrade.realworld(hr, seed, scale))
+        lr = tf.ensure_shape(tf.reshape(lr, (hr_size // scale, hr_size // scale, 3)), (hr_size // scale,) * 2 + (3,))
+        return tf.clip_by_value(tf.round(lr), 0, 255) / 255.0, hr / 255.0
+
+    ds = ds.map(crop, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.zip(ds, tf.data.Dataset.random(seed=seed + 1).batch(2))
+    ds = ds.map(realworld, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
 # ---------------------------------------------------------------------------------------------- model
@@ -147,15 +164,13 @@ class SRGAN(common.TrainerModel):
 
 # ---------------------------------------------------------------------------------------------- evaluation
 
-def evaluate_pairs(upscale_fn, hr_images, scale=4, features=None):
-    """The standard protocol over HR uint8 images: per image, Y-PSNR/SSIM of the model and of bicubic.
-
-    ``upscale_fn(lr_uint8) -> sr_uint8``. With ``features`` (a feature extractor), also the mean L1 feature
-    distance to HR ("perceptual distance", lower is closer to the real photo).
+def evaluate_pairs(upscale_fn, pairs, scale=4, features=None):
+    """Score ``upscale_fn(lr_uint8) -> sr_uint8`` on (LR, HR) uint8 pairs: per pair, Y-PSNR/SSIM of the model
+    and of bicubic against HR. With ``features`` (a feature extractor), also the mean L1 feature distance to HR
+    ("perceptual distance", lower is closer to the real photo).
     """
     rows = []
-    for hr in hr_images:
-        lr, hr = sr.downscale(hr, scale)
+    for lr, hr in pairs:
         out, bic = upscale_fn(lr), sr.bicubic_upscale(lr, scale)
         row = {"psnr": psnr_y(out, hr, scale), "ssim": ssim_y(out, hr, scale),
                "bicubic_psnr": psnr_y(bic, hr, scale), "bicubic_ssim": ssim_y(bic, hr, scale)}
@@ -165,6 +180,20 @@ def evaluate_pairs(upscale_fn, hr_images, scale=4, features=None):
             row["bicubic_perceptual"] = float(np.mean([np.abs(a - b).mean() for a, b in zip(f_hr, f_bic)]))
         rows.append(row)
     return rows
+
+
+def clean_pairs(hr_images, scale=4):
+    """The standard protocol's pairs: HR cropped to a multiple of ``scale``, LR by antialiased bicubic."""
+    return [sr.downscale(hr, scale) for hr in hr_images]
+
+
+def upload_pairs(hr_images, scale=4):
+    """The degraded ("upload") copy of a folder: ``degrade.upload`` with seed (2026, index)."""
+    return degrade.degraded_pairs(hr_images, "upload", seed=DEGRADED_SEED, scale=scale)
+
+
+DEGRADED_SEED = 2026
+BF16_MAX_LOSS_DB = 0.02
 
 
 def summarise(rows):
@@ -223,36 +252,40 @@ def train(args):
         objects.update(discriminator=discriminator, d_optimizer=d_opt)
     run = common.Run(out, config, g_opt, park=args.park, **objects)
     upscale_fn = generator_upscale_fn(generator)
-    shown = [sr.downscale(v[:192, :192])[1] for v in val[:4]] or [photos[0][:96, :96]]
+    make_pairs = clean_pairs if args.degradation == "bicubic" else upload_pairs
+    shown = make_pairs([v[:192, :192] for v in val[:4]] or [photos[0][:96, :96]])
+    val_pairs = make_pairs(val)
 
     def sample_grid():
         rows = []
-        for hr in shown:
-            lr, hr = sr.downscale(hr)
+        for lr, hr in shown:
             rows += [images.upscale_nearest(lr, 4), upscale_fn(lr), hr]
         return images.make_grid(np.stack(rows), ncol=3)  # LR (pixelated) | SR | HR
 
-    def eval_fn():
-        s = summarise(evaluate_pairs(upscale_fn, val))
+    def eval_fn():  # on degraded val photos for a real-world model
+        s = summarise(evaluate_pairs(upscale_fn, val_pairs))
         return {"val_psnr": s["psnr"], "val_bicubic_psnr": s["bicubic_psnr"], "val_gain_db": s["gain_db"]}
 
     print(f"{args.name} ({args.stage}): G {generator.count_params():,} params, {len(photos)} photos, "
           f"{args.hr_size}px crops, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
-    common.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed), run, args, sample_grid,
+    common.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed, degradation=args.degradation),
+               run, args, sample_grid,
                eval_fn if val else None)
     if args.export and common.is_chief():
         entry = common.export(generator, args.name, "sr_generator", g_args, args.weights_dir, run.out, task="sr",
                               title=args.title or args.name, dataset=f"{args.data} ({len(photos)} photos)",
                               steps=run.step, batch_size=args.batch_size, hr_size=args.hr_size,
                               train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
-                              stage=args.stage, init=args.init, init_model=init_model)
+                              stage=args.stage, init=args.init, init_model=init_model,
+                              degradation=args.degradation)
         if val:
             evaluate(args.name, args.val, args.weights_dir, limit=args.val_images, entry=entry,
                      perceptual_weights=args.perceptual_weights if args.perceptual_eval else None)
 
 
 def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, entry=None, perceptual_weights=None):
-    """Score model ``name`` on a folder of HR images; writes ``metrics`` into its manifest entry.
+    """Score model ``name`` on a folder of HR images, on clean bicubic reductions (``metrics``, the standard
+    protocol) and on the degraded "upload" copy (``metrics_degraded``); writes both into its manifest entry.
 
     With ``perceptual_weights`` (the SqueezeNet HDF5 file) the SqueezeNet feature distance is measured too.
     """
@@ -263,14 +296,28 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, entry=None, perc
         features = perceptual.squeezenet(weights=perceptual_weights)
     elif perceptual_weights:
         print(f"perceptual distance skipped: {perceptual_weights} not found", flush=True)
-    rows = evaluate_pairs(generator_upscale_fn(load_model(name, weights_dir)), hr_images, features=features)
-    metrics = summarise(rows)
-    metrics["data"] = str(folder)
-    entry["metrics"] = metrics
+    clean, uploads = clean_pairs(hr_images), upload_pairs(hr_images)
+    upscale_fn = generator_upscale_fn(load_model(name, weights_dir, dtype="float32"))
+    metrics = summarise(evaluate_pairs(upscale_fn, clean, features=features))
+    degraded = summarise(evaluate_pairs(upscale_fn, uploads, features=features))
+    metrics["data"] = degraded["data"] = str(folder)
+    entry["metrics"], entry["metrics_degraded"] = metrics, degraded
+    # bfloat16 serving (about 2x faster on CPUs with AVX-512 BF16) only where it costs at most 0.02 dB
+    bf16_fn = generator_upscale_fn(load_model(name, weights_dir, dtype="bfloat16"))
+    bf16 = {"psnr": summarise(evaluate_pairs(bf16_fn, clean))["psnr"],
+            "degraded_psnr": summarise(evaluate_pairs(bf16_fn, uploads))["psnr"]}
+    loss = max(metrics["psnr"] - bf16["psnr"], degraded["psnr"] - bf16["degraded_psnr"])
+    entry["serve_dtype"] = "bfloat16" if loss <= BF16_MAX_LOSS_DB else "float32"
+    entry["precision"] = {"float32_psnr": metrics["psnr"], "bfloat16_psnr": bf16["psnr"],
+                          "float32_degraded_psnr": degraded["psnr"], "bfloat16_degraded_psnr": bf16["degraded_psnr"],
+                          "rule": f"bfloat16 where it loses at most {BF16_MAX_LOSS_DB} dB"}
     entry["eval"] = {"protocol": "HR cropped to x4, LR antialiased bicubic x4, Y channel, 4 px border",
+                     "degraded_protocol": f"as the protocol, then (training/degrade.py, upload, seed "
+                                          f"({DEGRADED_SEED}, image index)): Gaussian noise sigma 2-10 on half "
+                                          "the images, JPEG quality 30-70",
                      "command": f"python -m {MODULE} eval --model {name} --data {folder}"}
     common.write_manifest_entry(weights_dir, name, entry)
-    print(json.dumps(metrics), flush=True)
+    print(json.dumps({"clean": metrics, "degraded": degraded}), flush=True)
     return metrics
 
 
@@ -288,6 +335,9 @@ def main(argv=None):
     p.add_argument("--preset", choices=sorted(PRESETS), default="small")
     p.add_argument("--init", help="start the generator from this manifest model (the gan stage: srresnet)")
     p.add_argument("--hr-size", type=int, default=96, help="HR crop size (LR is a quarter)")
+    p.add_argument("--degradation", choices=["bicubic", "realworld"], default="bicubic",
+                   help="how LR crops are made: bicubic (the classic benchmark protocol) or realworld (blur, "
+                        "resizes, noise and JPEG, Real-ESRGAN-style; see training/degrade.py)")
     p.add_argument("--d-feat", type=int, default=32, help="discriminator width (64 in the paper)")
     p.add_argument("--perceptual", choices=["squeezenet", "vgg19"], default="squeezenet")
     perceptual.add_weights_argument(p, "the perceptual loss and distance")
