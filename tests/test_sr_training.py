@@ -81,3 +81,36 @@ def test_tiny_sr_run_trains_exports_and_evaluates(tmp_path, weights_dir):
     m = entry["metrics"]
     assert m["images"] == 2 and {"psnr", "ssim", "bicubic_psnr", "gain_db", "worst_gain_db"} <= set(m)
     assert (tmp_path / "run" / "eval.csv").read_text().startswith("step,seconds,val_psnr")
+    d = entry["metrics_degraded"]  # the seeded "upload" copy of the val photos: noisier, so bicubic scores less
+    assert d["images"] == 2 and d["bicubic_psnr"] < m["bicubic_psnr"]
+    assert entry["serve_dtype"] in ("float32", "bfloat16") and "bfloat16_psnr" in entry["precision"]
+    assert entry["degradation"] == "bicubic" and entry["loss"] == {"pixel_l1": 1.0}
+
+
+def test_realworld_training_with_the_grid_loss_records_both(tmp_path, weights_dir):
+    train_dir = tmp_path / "train"
+    train_dir.mkdir()
+    for s in range(3):
+        Image.fromarray(photo(80, 80, s)).save(train_dir / f"p{s}.png")
+    train_sr.main(["--name", "tiny_real", "--data", str(train_dir), "--steps", "2", "--ckpt-every", "2",
+                   "--batch-size", "2", "--hr-size", "64", "--degradation", "realworld", "--w-grid", "10", "--log-every", "1",
+                   "--out", str(tmp_path / "run"), "--export", "--weights-dir", str(weights_dir)])
+    entry = json.loads((weights_dir / "manifest.json").read_text())["models"]["tiny_real"]
+    assert entry["degradation"] == "realworld" and entry["loss"]["grid"] == 10.0
+    assert "grid" in (tmp_path / "run" / "log.csv").read_text().splitlines()[0]
+
+
+def test_grid_loss_and_mesh_score_see_a_mesh_and_not_real_detail():
+    import tensorflow as tf
+    from models.quality import mesh_score
+    hr = photo(256, 256, seed=1).astype(np.float32)
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 6, hr.shape)  # detail with no period
+    mesh = np.tile(rng.normal(0, 6, (4, 4, 1)), (64, 64, 3))  # the same dot pattern in every 4x4 cell
+    base = sr.bicubic_upscale(sr.downscale(hr.astype(np.uint8))[0]).astype(np.float32)
+    as_u8 = lambda x: np.clip(x, 0, 255).astype(np.uint8)  # noqa: E731
+    assert mesh_score(as_u8(base + mesh), as_u8(base)) > 5 * mesh_score(as_u8(base + noise), as_u8(base))
+    assert mesh_score(as_u8(base + noise), as_u8(base)) < 1.6
+    loss = lambda x: float(train_sr.grid_frequency_loss(tf.constant(x[None] / 255.0, tf.float32),  # noqa: E731
+                                                        tf.constant(hr[None] / 255.0, tf.float32)))
+    assert loss(hr + mesh) > 5 * loss(hr + noise) and loss(hr) == 0.0

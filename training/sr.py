@@ -24,7 +24,7 @@ from PIL import Image
 from models import BUILDERS, images, sr
 from models.weights import DEFAULT_DIR, load_model, read_manifest
 from training import common, datasets, degrade, perceptual
-from models.quality import psnr_y, ssim_y
+from models.quality import mesh_score, psnr_y, ssim_y
 from models.uploads import image_files
 
 MODULE = "training.sr"
@@ -98,6 +98,24 @@ def make_dataset(photos, hr_size, batch_size, seed, scale=4, degradation="bicubi
 
 # ---------------------------------------------------------------------------------------------- model
 
+def grid_frequency_loss(sr_img, hr, scale=4, size=32):
+    """Mean amplitude of the error (SR - HR, luma) at the frequencies of the upsampler's ``scale``-pixel grid
+    (multiples of 1/scale cycles per pixel, but not zero), over ``size``x``size`` blocks, per pixel.
+
+    A sub-pixel (pixel shuffle) upsampler can put a pattern on exactly these frequencies (a mesh of dots on
+    smooth areas, a crackle on fur) that the pixel, perceptual and adversarial losses barely notice; real photos
+    have no peak there, so the error at these bins is the mesh. Images must be multiples of ``size``.
+    """
+    d = tf.tensordot(sr_img - hr, tf.constant([0.299, 0.587, 0.114]), axes=1)  # (B, H, W)
+    h, w = tf.shape(d)[1] // size, tf.shape(d)[2] // size
+    blocks = tf.reshape(tf.transpose(tf.reshape(d, [-1, h, size, w, size]), [0, 1, 3, 2, 4]), [-1, size, size])
+    spectrum = tf.signal.fft2d(tf.complex(blocks, tf.zeros_like(blocks)))
+    step = size // scale
+    bins = [(i * step, j * step) for i in range(scale) for j in range(scale) if i or j]
+    picked = tf.gather_nd(tf.transpose(spectrum, [1, 2, 0]), bins)  # (bins, blocks)
+    return tf.reduce_mean(tf.abs(picked)) / float(size * size)
+
+
 class SRGAN(common.TrainerModel):
     """SR training: ``gan=False`` is PSNR pre-training (L1 only); ``gan=True`` adds a perceptual loss on
     pretrained features and the SRGAN adversarial loss.
@@ -107,14 +125,17 @@ class SRGAN(common.TrainerModel):
         discriminator: HR -> logit (gan only).
         features: frozen feature extractor returning a list of maps (gan only).
         w_pixel, w_perceptual, w_adversarial: loss weights.
+        w_grid: weight of ``grid_frequency_loss`` (0: off), against the sub-pixel upsampler's mesh texture.
     """
 
     def __init__(self, generator, discriminator=None, features=None, gan=False, w_pixel=1.0, w_perceptual=1.0,
-                 w_adversarial=5e-3, **kwargs):
+                 w_adversarial=5e-3, w_grid=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator, self.features, self.gan = generator, discriminator, features, gan
         self.w_pixel, self.w_perceptual, self.w_adversarial = w_pixel, w_perceptual, w_adversarial
-        names = ["g_loss", "pixel"] + (["perceptual", "adversarial", "d_loss", "d_real", "d_fake"] if gan else [])
+        self.w_grid = w_grid
+        names = ["g_loss", "pixel"] + (["grid"] if w_grid else []) + \
+            (["perceptual", "adversarial", "d_loss", "d_real", "d_fake"] if gan else [])
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
     def compile(self, g_optimizer, d_optimizer=None, **kwargs):
@@ -124,16 +145,20 @@ class SRGAN(common.TrainerModel):
         self.l1 = keras.losses.MeanAbsoluteError()
 
     def generator_losses(self, lr, hr):
-        """Total generator loss and its parts: pixel L1, perceptual, adversarial."""
+        """Total generator loss and its parts: pixel L1, grid-frequency (if weighted), perceptual, adversarial."""
         sr_img = self.generator(lr, training=True)
         pixel = self.l1(hr, sr_img)
+        total, parts = self.w_pixel * pixel, {"pixel": pixel}
+        if self.w_grid:
+            parts["grid"] = grid_frequency_loss(tf.cast(sr_img, tf.float32), hr)
+            total += self.w_grid * parts["grid"]
         if not self.gan:
-            return pixel * self.w_pixel, {"pixel": pixel}
+            return total, parts
         perceptual = tf.add_n([self.l1(a, b) for a, b in zip(self.features(hr), self.features(sr_img))])
         fake_logits = self.discriminator(sr_img, training=True)
         adversarial = self.bce(tf.ones_like(fake_logits), fake_logits)
-        total = self.w_pixel * pixel + self.w_perceptual * perceptual + self.w_adversarial * adversarial
-        return total, {"pixel": pixel, "perceptual": perceptual, "adversarial": adversarial}
+        total += self.w_perceptual * perceptual + self.w_adversarial * adversarial
+        return total, {**parts, "perceptual": perceptual, "adversarial": adversarial}
 
     def train_step(self, data):
         lr, hr = data
@@ -173,7 +198,8 @@ def evaluate_pairs(upscale_fn, pairs, scale=4, features=None):
     for lr, hr in pairs:
         out, bic = upscale_fn(lr), sr.bicubic_upscale(lr, scale)
         row = {"psnr": psnr_y(out, hr, scale), "ssim": ssim_y(out, hr, scale),
-               "bicubic_psnr": psnr_y(bic, hr, scale), "bicubic_ssim": ssim_y(bic, hr, scale)}
+               "bicubic_psnr": psnr_y(bic, hr, scale), "bicubic_ssim": ssim_y(bic, hr, scale),
+               "mesh": mesh_score(out, bic, scale), "hr_mesh": mesh_score(hr, bic, scale)}
         if features is not None:
             f_hr, f_out, f_bic = (features(x[None].astype("float32") / 255.0) for x in (hr, out, bic))
             row["perceptual"] = float(np.mean([np.abs(a - b).mean() for a, b in zip(f_hr, f_out)]))
@@ -237,7 +263,7 @@ def train(args):
                 perceptual.squeezenet(weights=args.perceptual_weights)
         common.sync_batch_norm(strategy, *[m for m in (generator, discriminator) if m is not None])
         model = SRGAN(generator, discriminator, features, gan=gan, w_perceptual=args.w_perceptual,
-                      w_adversarial=args.w_adversarial)
+                      w_adversarial=args.w_adversarial, w_grid=args.w_grid)
         schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.05)
         g_opt = common.make_optimizer(args, beta_1=0.9, learning_rate=schedule)
         d_opt = common.make_optimizer(args, beta_1=0.9) if gan else None
@@ -264,7 +290,8 @@ def train(args):
 
     def eval_fn():  # on degraded val photos for a real-world model
         s = summarise(evaluate_pairs(upscale_fn, val_pairs))
-        return {"val_psnr": s["psnr"], "val_bicubic_psnr": s["bicubic_psnr"], "val_gain_db": s["gain_db"]}
+        return {"val_psnr": s["psnr"], "val_bicubic_psnr": s["bicubic_psnr"], "val_gain_db": s["gain_db"],
+                "val_mesh": s["mesh"]}
 
     print(f"{args.name} ({args.stage}): G {generator.count_params():,} params, {len(photos)} photos, "
           f"{args.hr_size}px crops, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
@@ -277,7 +304,10 @@ def train(args):
                               steps=run.step, batch_size=args.batch_size, hr_size=args.hr_size,
                               train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
                               stage=args.stage, init=args.init, init_model=init_model,
-                              degradation=args.degradation)
+                              degradation=args.degradation,
+                              loss={"pixel_l1": 1.0, **({"perceptual": args.w_perceptual,
+                                                          "adversarial": args.w_adversarial} if gan else {}),
+                                    **({"grid": args.w_grid} if args.w_grid else {})})
         if val:
             evaluate(args.name, args.val, args.weights_dir, limit=args.val_images, entry=entry,
                      perceptual_weights=args.perceptual_weights if args.perceptual_eval else None)
@@ -345,6 +375,9 @@ def main(argv=None):
                    help="do not measure the SqueezeNet feature distance when evaluating")
     p.add_argument("--w-perceptual", type=float, default=0.01)
     p.add_argument("--w-adversarial", type=float, default=5e-3)
+    p.add_argument("--w-grid", type=float, default=0.0,
+                   help="weight of the grid-frequency loss against the sub-pixel mesh texture (0: off; the "
+                        "shipped realsr GAN stage: 10); needs --hr-size a multiple of 32")
     common.add_common_args(p, steps=60_000, batch_size=16, ckpt_every=1000, lr=2e-4)
     p = sub.add_parser("eval", help="score a model on a folder of HR images (standard protocol)")
     p.add_argument("--model", required=True)
