@@ -4,7 +4,7 @@
     python -m models table [--readme README.md]  # the README's model table, from weights/manifest.json
     python -m models digits --variant cdcgan -n 100 --digit 3 --seed 0 --out grid.png
     python -m models digits --variant dcgan --walk 0 1 --frames 24 --out walk.gif
-    python -m models upscale photo.jpg folder/ --out upscaled/ --model srgan --scale 4 [--keep-going]
+    python -m models upscale photo.jpg folder/ --out upscaled/ [--model realsr] --scale 4 [--keep-going]
     python -m models sketch2photo drawing.png folder/ --domain shoes --out photos/ [--variation 3] [--keep-going]
     python -m models photo2sketch photo.jpg --domain faces --out sketches/
     python -m models generate --model dcgan_faces64 -n 16 --seed 0 [--upscale] --out grid.png
@@ -144,16 +144,28 @@ def cmd_table(args):
 def cmd_digits(args):
     if args.walk:
         frames = inference.interpolate_digits(args.variant, args.walk[0], args.walk[1], args.frames, args.digit)
-        enlarged = [images.upscale_nearest(f, args.scale) for f in frames]
-        if args.out.suffix.lower() == ".gif":
-            args.out.write_bytes(images.gif_bytes(enlarged, boomerang=True))
-        else:
-            args.out.write_bytes(images.png_bytes(images.make_grid(enlarged, ncol=len(enlarged))))
+        _write_image(args.out, frames=[images.upscale_nearest(f, args.scale) for f in frames])
     else:
         batch = inference.generate_digits(args.variant, args.n, args.digit, args.seed)
         grid = images.make_grid(batch, ncol=args.ncol or min(args.n, 10))
-        args.out.write_bytes(images.png_bytes(images.upscale_nearest(grid, args.scale)))
+        _write_image(args.out, images.upscale_nearest(grid, args.scale))
     print(f"wrote {args.out}")
+
+
+def bounded_int(low, high):
+    """An argparse type: a whole number from ``low`` to ``high`` (argparse names the flag in its error)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, got {value:,}")
+        return value
+    return parse
+
+
+SEED = bounded_int(0, 2**31 - 1)
 
 
 def progress_bar(label, done, total, width=30):
@@ -169,11 +181,11 @@ def for_each_image(args, make, suffix):
     if not files:
         raise ValueError("no image files found in " + ", ".join(map(str, args.inputs)))
     args.out.mkdir(parents=True, exist_ok=True)
-    failed = 0
+    failed, used = 0, set()
     for i, path in enumerate(files, 1):
         label = f"[{i}/{len(files)}] {path.name}"
         try:
-            image = uploads.as_rgba(*uploads.decode_image(path.read_bytes(), max_pixels=args.max_pixels))
+            image = uploads.as_rgba(*uploads.decode_image(uploads.read_file(path), max_pixels=args.max_pixels))
             result = make(image, label)
         except (ValueError, OSError) as exc:  # ImageError is a ValueError
             print(f"\r{label}: error: {exc}", file=sys.stderr)
@@ -181,18 +193,43 @@ def for_each_image(args, make, suffix):
             if not args.keep_going:
                 return 1
             continue
-        target = args.out / f"{path.stem}_{suffix}.png"  # PNG: lossless, keeps alpha
-        target.write_bytes(images.png_bytes(result))
+        target = _unique(args.out, f"{path.stem}_{suffix}", used)  # PNG: lossless, keeps alpha
+        uploads.write_atomic(target, images.png_bytes(result))
         print(f"\r{label} -> {target} ({result.shape[1]}x{result.shape[0]})", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(files)} files failed", file=sys.stderr)
     return 1 if failed else 0
 
 
+def _unique(folder, stem, used):
+    """``folder/stem.png``, or ``stem-2.png``, ``stem-3.png``, ... when this run already wrote that name (two
+    inputs with the same stem in different folders, or ``a.png`` and ``a.jpg``)."""
+    name, k = f"{stem}.png", 1
+    while name in used:
+        k += 1
+        name = f"{stem}-{k}.png"
+    used.add(name)
+    return folder / name
+
+
+def _write_image(out, image=None, frames=None):
+    """Write a PNG (``image``) or, for ``.gif`` with ``frames``, an animated GIF, atomically; any other suffix is
+    refused rather than written as PNG data under a misleading name."""
+    suffix = out.suffix.lower()
+    if frames is not None and suffix == ".gif":
+        data = images.gif_bytes(frames, boomerang=True)
+    elif suffix == ".png":
+        data = images.png_bytes(image if image is not None else images.make_grid(frames, ncol=len(frames)))
+    else:
+        raise ValueError(f"--out must end in .png{' or .gif' if frames is not None else ''}, got {out.name!r}.")
+    uploads.write_atomic(out, data)
+
+
 def cmd_upscale(args):
+    model = args.model or inference.default_sr_model()
     return for_each_image(args, lambda image, label: inference.upscale(
-        image, args.model, scale=args.scale, tile=args.tile,
-        progress=lambda d, t: progress_bar(label, d, t)), f"{args.model}_x{args.scale}")
+        image, model, scale=args.scale, tile=args.tile,
+        progress=lambda d, t: progress_bar(label, d, t)), f"{model}_x{args.scale}")
 
 
 def cmd_sketch2photo(args):
@@ -209,7 +246,7 @@ def cmd_generate(args):
     batch = inference.generate_images(args.model, args.n, args.seed)
     if args.upscale:  # generate, then super-resolve with the face SRGAN (64 -> 256)
         batch = np.stack([inference.upscale(img, args.sr_model) for img in batch])
-    args.out.write_bytes(images.png_bytes(images.make_grid(batch, ncol=args.ncol or min(args.n, 8))))
+    _write_image(args.out, images.make_grid(batch, ncol=args.ncol or min(args.n, 8)))
     print(f"wrote {args.out}")
 
 
@@ -235,10 +272,11 @@ def main(argv=None):
     p.add_argument("--variant", default="cdcgan", help="gan, cgan, dcgan or cdcgan (default %(default)s)")
     p.add_argument("-n", type=int, default=100, help="how many digits, 1 to 10,000 (default %(default)s)")
     p.add_argument("--digit", type=int, help="0-9, conditional models only")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ncol", type=int, help="digits per row (default 10)")
-    p.add_argument("--scale", type=int, default=2, help="enlarge by this factor (default %(default)s)")
-    p.add_argument("--walk", type=int, nargs=2, metavar=("SEED_A", "SEED_B"), help="latent walk between two seeds")
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--ncol", type=bounded_int(1, 100), help="digits per row (default 10)")
+    p.add_argument("--scale", type=bounded_int(1, 16), default=2, help="enlarge by this factor, 1 to 16 "
+                                                                    "(default %(default)s)")
+    p.add_argument("--walk", type=SEED, nargs=2, metavar=("SEED_A", "SEED_B"), help="latent walk between two seeds")
     p.add_argument("--frames", type=int, default=16, help="frames of the latent walk (default %(default)s)")
     p.add_argument("--out", type=Path, default=Path("digits.png"), help=".png, or .gif for --walk")
     p.set_defaults(func=cmd_digits)
@@ -246,8 +284,8 @@ def main(argv=None):
     p = sub.add_parser("generate", help="images from an image GAN into a PNG grid (optionally upscaled x4)")
     p.add_argument("--model", default="dcgan_faces64", help="dcgan_faces64, dcgan_cifar10 or sagan_cifar10")
     p.add_argument("-n", type=int, default=16)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ncol", type=int, help="images per row (default 8)")
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--ncol", type=bounded_int(1, 100), help="images per row (default 8)")
     p.add_argument("--upscale", action="store_true", help="super-resolve each image 4x (face SRGAN)")
     p.add_argument("--sr-model", default="srgan_faces", help="the SR model for --upscale")
     p.add_argument("--out", type=Path, default=Path("images.png"))
@@ -255,14 +293,15 @@ def main(argv=None):
 
     p = sub.add_parser("upscale", help="super-resolve image files or folders into PNGs")
     add_batch_args(p)
-    p.add_argument("--model", default="srgan", help="srgan (sharp), srresnet (faithful) or srgan_faces")
+    p.add_argument("--model", help="realsr (real photos: noisy, JPEG-compressed; the default when shipped), "
+                                   "srresnet (faithful, for clean images), srgan (sharp) or srgan_faces")
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4], help="x2 and x3: x4, then Lanczos")
     p.add_argument("--tile", type=int, default=inference.TILE, help="LR tile side in pixels (default %(default)s)")
     p.set_defaults(func=cmd_upscale)
     p = sub.add_parser("sketch2photo", help="turn sketches (files or folders) into photo-like PNGs")
     add_batch_args(p)
     p.add_argument("--domain", default="shoes", choices=["shoes", "faces"])
-    p.add_argument("--variation", type=int, help="a seed: keep the generator's dropout on for a variation")
+    p.add_argument("--variation", type=SEED, help="a seed: keep the generator's dropout on for a variation")
     p.set_defaults(func=cmd_sketch2photo)
     p = sub.add_parser("photo2sketch", help="line drawings of photos, as the sketch-to-photo models were trained on")
     add_batch_args(p)

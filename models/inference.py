@@ -16,7 +16,7 @@ from models import digits, images, quality, sketch, sr
 from models.uploads import ImageError, decode_image
 from models.weights import WeightsError, load_model, read_manifest
 
-__all__ = ["generate_digits", "interpolate_digits", "generate_images", "interpolate_images", "upscale", "evaluate_upscale", "sketch_to_photo",
+__all__ = ["generate_digits", "interpolate_digits", "generate_images", "interpolate_images", "upscale", "default_sr_model", "evaluate_upscale", "sketch_to_photo",
            "photo_to_sketch", "list_models", "model_info", "warm_up", "decode_image", "ImageError", "WeightsError"]
 
 log = logging.getLogger("gan_studio")

@@ -5,6 +5,7 @@ truncated files and images over a pixel limit before decoding their pixels (deco
 """
 
 import io
+import os
 import warnings
 from pathlib import Path
 
@@ -55,6 +56,34 @@ def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES):
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for damaged data
         raise ImageError(f"The image file is damaged or truncated ({exc}).") from None
     return _to_uint8_rgb(im)
+
+
+def read_file(path, max_bytes=MAX_BYTES):
+    """The bytes of an image file, refused before reading when it is not a regular file or is over
+    ``max_bytes`` (a device such as /dev/zero, or a 3 GB file, is never read into memory)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path.name} is not a regular file." if path.exists() else f"{path.name}: no such file.")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ImageError(f"The file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+    with open(path, "rb") as f:
+        data = f.read(max_bytes + 1)  # a file that grew since stat() is still cut off at the limit
+    if len(data) > max_bytes:
+        raise ImageError(f"The file is over the limit of {max_bytes / 1e6:.0f} MB.")
+    return data
+
+
+def write_atomic(path, data):
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename: a reader (or a kill)
+    never sees a half-written file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def image_files(paths):

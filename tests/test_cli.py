@@ -79,3 +79,19 @@ def test_image_gan_and_pix2pix_tables_show_the_measured_numbers(weights_dir):
     row = pix2pix_table().splitlines()[-1]
     assert "`pix2pix_faces`" in row and "| 500 | 0.09 (0.2) | 0.41 (0.3) | 30.5 (180.25; 4.5) | 0.169 |" in row
     assert "| GAN + 100 L1 + 0.5 SqueezeNet fire3/fire5 features |" in row
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["digits", "--seed", "-1"], "argument --seed: must be from 0"),
+    (["digits", "--scale", "2000"], "argument --scale: must be from 1 to 16"),
+    (["sketch2photo", "x.png", "--out", "o", "--variation", str(2 ** 70)], "argument --variation: must be from 0"),
+])
+def test_flags_out_of_range_name_the_flag(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_out_with_a_suffix_we_do_not_write_is_refused(tmp_path, capsys):
+    assert main(["digits", "--variant", "cdcgan", "-n", "2", "--out", str(tmp_path / "grid.jpg")]) == 2
+    assert "--out must end in .png" in capsys.readouterr().err and not (tmp_path / "grid.jpg").exists()

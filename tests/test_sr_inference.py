@@ -156,3 +156,27 @@ def test_shipped_sr_models_beat_bicubic_on_the_bundled_photos(name):
         scores = inference.evaluate_upscale(rgb, name)
         gains.append(scores["psnr"] - scores["bicubic_psnr"])
     assert min(gains) > 0.0 if name == "srresnet" else np.mean(gains) > -1.5, gains
+
+
+def test_cli_refuses_huge_and_special_files_before_reading_them(tiny_sr, tmp_path, capsys):
+    from models.__main__ import main
+    big = tmp_path / "huge.png"
+    with open(big, "wb") as f:  # a sparse 3 GB file: refused from its size, never read
+        f.truncate(3 * 1024 ** 3)
+    assert main(["upscale", str(big), "/dev/zero", "--model", tiny_sr, "--out", str(tmp_path / "o"),
+                 "--keep-going"]) == 1
+    err = capsys.readouterr().err
+    assert "3221.2 MB; the limit is" in err and "zero is not a regular file" in err
+
+
+def test_cli_gives_inputs_with_the_same_stem_their_own_outputs(tiny_sr, tmp_path, capsys):
+    from models.__main__ import main
+    for sub, seed in (("a", 1), ("b", 2)):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(photo(12, 12, seed)).save(tmp_path / sub / "same.png")
+    out = tmp_path / "out"
+    assert main(["upscale", str(tmp_path / "a"), str(tmp_path / "b"), "--model", tiny_sr, "--out", str(out)]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["same_tiny_sr_x4-2.png", "same_tiny_sr_x4.png"]  # nothing overwritten, no temp files left
+    a, b = (np.asarray(Image.open(out / n)) for n in written)
+    assert not np.array_equal(a, b)
