@@ -1,9 +1,17 @@
 """Small helpers the pages share: error display (logged, never a traceback) and images."""
 
+import base64
+import html
 import logging
 import random
+import threading
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
+
+import numpy as np
 
 from models import images
 from models.weights import read_manifest
@@ -16,7 +24,7 @@ DEMOS = [
     {"page": "views/digits.py", "title": "Handwritten digits", "icon": ":material/draw:", "task": "digits",
      "blurb": "four GANs (2014 to 2015 designs) trained on MNIST. Pick a digit, a seed, and walk smoothly "
               "between two seeds."},
-    {"page": "views/upscale.py", "title": "Super-resolution x4", "icon": ":material/zoom_in:", "task": "sr",
+    {"page": "views/upscale.py", "title": "Super-resolution", "icon": ":material/zoom_in:", "task": "sr",
      "blurb": "upload a small photo and get it back 4x larger and sharper, compared with bicubic, and measure "
               "the model on your own high-resolution photo."},
     {"page": "views/sketch.py", "title": "Sketch to photo", "icon": ":material/brush:", "task": "pix2pix",
@@ -87,3 +95,75 @@ def show_image(image, caption=None, scale=1, download_name=None, key=None):
     if download_name:
         st.download_button("Download PNG", images.png_bytes(shown), file_name=download_name, mime="image/png",
                            icon=":material/download:", key=key)
+
+
+COMPARE_TEMPLATE = Path(__file__).resolve().parent / "assets" / "compare" / "compare.html"
+COMPARE_MAX_PIXELS = 2048 * 2048  # larger results are compared on their centre crop (the download is whole)
+
+
+def compare_view(left, right, left_label, right_label):
+    """A before/after comparison that runs in the visitor's browser: a divider to drag (or a slider, also by
+    keyboard and touch), 1x/2x/4x zoom with crisp pixels, and panning by dragging. Both images go in once as
+    lossless PNG; moving the divider or zooming costs the server nothing. Nothing is fetched from elsewhere.
+
+    ``left``/``right``: uint8 arrays of one shape. Returns whether the images were cropped to fit.
+    """
+    left, right = np.asarray(left), np.asarray(right)
+    h, w = left.shape[:2]
+    cropped = h * w > COMPARE_MAX_PIXELS
+    if cropped:
+        side = int(COMPARE_MAX_PIXELS ** 0.5)
+        left, right = (images.crop_around(x, 0.5, 0.5, side) for x in (left, right))
+        h, w = left.shape[:2]
+    fill = {"__ID__": f"gs-cmp-{uuid.uuid4().hex[:10]}", "__W__": str(w), "__H__": str(h),
+            "__MAXW__": str(max(w, 768)),  # small results are shown enlarged to a readable size
+            "__LEFT_LABEL__": html.escape(left_label), "__RIGHT_LABEL__": html.escape(right_label),
+            "__LEFT__": base64.b64encode(images.png_bytes(left)).decode(),
+            "__RIGHT__": base64.b64encode(images.png_bytes(right)).decode()}
+    page = COMPARE_TEMPLATE.read_text()
+    for key, value in fill.items():
+        page = page.replace(key, value)
+    st.html(page, unsafe_allow_javascript=True)
+    return cropped
+
+
+class JobQueue:
+    """At most ``slots`` heavy jobs at once in this server process, the others waiting in arrival order.
+
+    ``with queue.slot(on_wait): ...`` runs the block when a slot is free; while it waits, ``on_wait(position)``
+    is called whenever its place in the line changes (1: next).
+    """
+
+    def __init__(self, slots):
+        self.slots, self.running, self.line = max(1, int(slots)), 0, []
+        self.cond = threading.Condition()
+
+    @contextmanager
+    def slot(self, on_wait=None):
+        ticket = object()
+        with self.cond:
+            self.line.append(ticket)
+            shown = None
+            try:
+                while self.running >= self.slots or self.line[0] is not ticket:
+                    position = self.line.index(ticket) + 1
+                    if on_wait and position != shown:
+                        on_wait(position)  # may raise (Streamlit stops a script this way): leave the line
+                        shown = position
+                    self.cond.wait(timeout=0.5)
+            except BaseException:
+                self.line.remove(ticket)
+                self.cond.notify_all()
+                raise
+            self.line.pop(0)
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.running -= 1
+                self.cond.notify_all()
+
+    def waiting(self):
+        with self.cond:
+            return len(self.line)

@@ -14,6 +14,7 @@ from models import weights  # noqa: E402
 ROOT = live.ROOT
 SHIPPED = ROOT / "weights"
 SCREENSHOTS = ROOT / "screenshots"  # browser-test artefacts (git-ignored)
+SCREENSHOTS.mkdir(exist_ok=True)
 
 
 @pytest.fixture

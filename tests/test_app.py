@@ -101,10 +101,50 @@ def test_upscale_page_appears_with_an_sr_model_and_upscales_an_example(weights_d
     at.button[0].click().run()  # Upscale
     assert not at.exception and not at.error
     assert any("150x100 -> 300x200" in c.value for c in at.caption)  # the cat example, x2
-    assert at.image[0].captions[0].startswith("Left: bicubic")
+    assert any(c.value.startswith("Left of the line: bicubic") for c in at.caption)
+    compare = [e for e in at.get("html") if "gs-cmp" in e.proto.body]
+    assert len(compare) == 1 and "data:image/png;base64," in compare[0].proto.body  # compared in the browser
     assert at.get("download_button")
-    at.slider(key="sr_split").set_value(20).run()
+
+
+def test_upscale_page_batch_makes_a_zip_and_names_bad_files(weights_dir):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from tests.conftest import export_tiny_sr
+    from tests.test_sr_training import photo
+    export_tiny_sr(weights_dir, "realsr")
+    export_tiny_sr(weights_dir, "srresnet")
+    at = run_page("views/upscale.py")
+    assert at.selectbox(key="sr_batch_model").value == "realsr"  # the real-world model first
+    assert at.selectbox(key="sr_batch_model").format_func("realsr") == "Photo (real-world)"
+
+    def png(seed):
+        buf = io.BytesIO()
+        Image.fromarray(photo(20, 30, seed)).save(buf, format="PNG")
+        return buf.getvalue()
+    uploads = [("a.png", png(1)), ("notes.png", b"not an image"), ("a.jpg", png(2))]
+    # AppTest cannot upload files: give the page what the uploader would return
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+    files = [UploadedFile(UploadedFileRec(f"id{i}", name, "image/png", data), None)
+             for i, (name, data) in enumerate(uploads)]
+    import streamlit as st
+    original = st.file_uploader
+    st.file_uploader = lambda label, *a, **k: files if k.get("accept_multiple_files") else original(label, *a, **k)
+    try:
+        at.run()
+        at.button(key="sr_batch_go").click().run()
+    finally:
+        st.file_uploader = original
     assert not at.exception
+    assert "not an image" in at.error[0].value and "notes.png" in at.error[0].value
+    assert len(at.success) == 2
+    rows, archive = at.session_state["sr_batch"]
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        assert sorted(z.namelist()) == ["a_x4-2.png", "a_x4.png"]
+        assert Image.open(io.BytesIO(z.read("a_x4.png"))).size == (120, 80)
 
 
 def test_sketch_page_appears_with_a_pix2pix_model_and_paints_an_example(weights_dir):

@@ -71,6 +71,7 @@ def sr_server(tmp_path_factory):
 
 def test_upscale_page_uploads_compares_and_downloads(sr_server, browser, tmp_path):
     import io
+    import zipfile
 
     import numpy as np
     from PIL import Image
@@ -78,7 +79,9 @@ def test_upscale_page_uploads_compares_and_downloads(sr_server, browser, tmp_pat
     from tests.test_sr_training import photo
     upload = tmp_path / "small.png"
     Image.fromarray(photo(40, 60)).save(upload)
-    page = open_page(browser, sr_server + "/upscale", "Super-resolution x4")
+    page = open_page(browser, sr_server + "/upscale", "Super-resolution (x2, x3, x4)")
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
     page.locator('[data-testid="stRadio"]').get_by_text("Upload", exact=True).click()
     uploader = page.locator('[data-testid="stFileUploader"]', has_text="A small photo").locator("input[type=file]")
     uploader.wait_for(state="attached", timeout=30_000)
@@ -86,17 +89,54 @@ def test_upscale_page_uploads_compares_and_downloads(sr_server, browser, tmp_pat
     page.locator('[data-testid="stImageCaption"]', has_text="Input, 60x40 pixels").wait_for(timeout=30_000)
     page.get_by_role("button", name="Upscale", exact=True).click()
     page.locator('[data-testid="stCaptionContainer"]', has_text="240x160").wait_for(timeout=60_000)
-    assert page.locator('[data-testid="stImageCaption"]', has_text="Left: bicubic").count() == 1
+
+    # the comparison runs in the browser: dragging the line moves the divider, zoom scales both pictures
+    view = page.locator(".gs-cmp-view")
+    view.wait_for(timeout=30_000)
+    box = view.bounding_box()
+    pos = lambda: page.locator(".gs-cmp").evaluate("e => e.style.getPropertyValue('--pos')")  # noqa: E731
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    assert abs(float(pos().rstrip("%")) - 25) < 2
+    page.locator(".gs-cmp-range").fill("80")
+    assert pos() == "80%"
+    page.locator(".gs-cmp").get_by_role("button", name="2x").click()
+    transform = page.locator(".gs-cmp-stage").first.evaluate("e => e.style.transform")
+    assert "scale(2)" in transform
+    sizes = page.locator(".gs-cmp-stage img").evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])")
+    assert sizes == [[240, 160], [240, 160]]  # both sides whole, lossless PNG
+
     with page.expect_download() as download:
         page.get_by_role("button", name="Download PNG").click()
     result = Image.open(io.BytesIO(open(download.value.path(), "rb").read()))
     assert result.size == (240, 160)
     page.screenshot(path=str(SCREENSHOTS / "upscale.png"), full_page=True)
 
+    # several files at once: each gets its line, the good ones come back in one ZIP
+    page.get_by_role("tab", name="Several files").click()
+    other = tmp_path / "other.png"
+    Image.fromarray(photo(20, 24, 5)).save(other)
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"no image here")
+    multi = page.locator('[data-testid="stFileUploader"]', has_text="Up to 10").locator("input[type=file]")
+    multi.set_input_files([str(upload), str(junk), str(other)])
+    page.get_by_role("button", name="Upscale all").click()
+    page.get_by_role("button", name="Download ZIP (2 PNG files)").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stAlertContentError"]', has_text="junk.png").count() == 1
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download ZIP (2 PNG files)").click()
+    with zipfile.ZipFile(download.value.path()) as z:
+        assert sorted(z.namelist()) == ["other_x4.png", "small_x4.png"]
+    page.screenshot(path=str(SCREENSHOTS / "upscale_batch.png"), full_page=True)
+    page.get_by_role("tab", name="Upscale", exact=True).click()
+    assert not errors
+
     bad = tmp_path / "notes.png"
     bad.write_bytes(b"this is not an image at all")
     uploader.set_input_files(str(bad))
-    page.locator('[data-testid="stAlertContentError"]', has_text="not an image").wait_for(timeout=30_000)
+    page.locator('[data-testid="stAlertContentError"]:visible', has_text="not an image").wait_for(timeout=30_000)
     assert not page.locator('[data-testid="stException"]').count()
     assert np.asarray(result).ndim == 3
 
