@@ -58,11 +58,14 @@ def models_or_stop(task, what, train_hint):
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 
+MIN_SIDE = 8  # pixels: smaller uploads are refused with this number, up front
+
+
 def read_upload(upload, max_pixels):
     """Decoded ``(rgb, alpha)`` of an uploaded image, or None after telling the visitor what is wrong."""
     from models import uploads  # noqa: PLC0415
     try:
-        return uploads.decode_image(upload.getvalue(), max_pixels=max_pixels)
+        return uploads.decode_image(upload.getvalue(), max_pixels=max_pixels, min_side=MIN_SIDE)
     except uploads.ImageError as exc:
         show_error(exc, f"Could not use {upload.name}")
         return None

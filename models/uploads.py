@@ -22,17 +22,25 @@ class ImageError(ValueError):
     """The bytes are not an image we can use; the message says why, in plain words."""
 
 
-def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES):
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+
+
+def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES, min_side=1):
     """Decode image bytes to ``(rgb, alpha)``: uint8 (H, W, 3) and uint8 (H, W) or None.
 
     Grayscale becomes three equal channels; 16-bit samples are scaled to 8 bits; EXIF orientation is applied;
     palette and CMYK images are converted; only the first frame of an animation is used.
 
     Raises:
-        ImageError: empty, too large (bytes or pixels), not an image, unsupported format, corrupt or truncated.
+        ImageError: empty, too large (bytes or pixels), smaller than ``min_side`` pixels on a side, not an
+            image, unsupported format (HEIC/AVIF: with how to convert), corrupt or truncated.
     """
     if not data:
         raise ImageError("The file is empty.")
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        raise ImageError("HEIC/HEIF and AVIF photos (the iPhone's default format) are not supported yet. Save it as "
+                         "JPEG or PNG first: on an iPhone, share the photo and pick 'Save as JPEG', or set Settings > "
+                         "Camera > Formats > Most Compatible; on a computer, open it and export as JPEG.")
     if len(data) > max_bytes:
         raise ImageError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
     try:
@@ -43,8 +51,11 @@ def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES):
                 raise ImageError(f"{im.format} images are not supported; use PNG, JPEG, WebP, BMP, GIF or TIFF.")
             w, h = im.size
             if w * h > max_pixels:
-                raise ImageError(f"The image is {w}x{h} pixels ({w * h / 1e6:.1f} megapixels); the limit is "
-                                 f"{max_pixels / 1e6:.1f} megapixels. Please resize it first.")
+                raise ImageError(f"The image is too large: {w}x{h} pixels ({w * h / 1e6:.1f} megapixels); the limit "
+                                 f"is {max_pixels / 1e6:.1f} megapixels. Please resize it first.")
+            if min(w, h) < min_side:
+                raise ImageError(f"The image is too small: {w}x{h} pixels; it needs at least {min_side} pixels on "
+                                 "each side.")
             im.load()
             im = ImageOps.exif_transpose(im)
     except ImageError:
@@ -52,7 +63,7 @@ def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES):
     except UnidentifiedImageError:
         raise ImageError("This file is not an image (or not one we can read).") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("The image declares an enormous size (a decompression bomb); refused.") from None
+        raise ImageError("The image is too large: it declares an enormous size. Please resize it first.") from None
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for damaged data
         raise ImageError(f"The image file is damaged or truncated ({exc}).") from None
     return _to_uint8_rgb(im)

@@ -10,19 +10,15 @@ next request without a restart.
 """
 
 import hashlib
-import json
 import os
 import threading
 from pathlib import Path
 
+from models import manifest
+from models.manifest import MANIFEST, WeightsError, shown_path  # noqa: F401  (re-exported)
 
 WEIGHTS_ENV = "GAN_STUDIO_WEIGHTS"
-MANIFEST = "manifest.json"
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "weights"
-
-
-class WeightsError(RuntimeError):
-    """A weights file or manifest entry is missing, damaged or does not match its checksum."""
 
 
 def weights_dir():
@@ -39,14 +35,9 @@ def sha256_file(path):
 
 
 def read_manifest(directory=None):
-    """Return the manifest's ``models`` dict (name -> entry); empty if there is no manifest yet."""
-    path = Path(directory or weights_dir()) / MANIFEST
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text())["models"]
-    except (ValueError, KeyError) as exc:
-        raise WeightsError(f"{path} is not a valid manifest ({exc}); restore it with `git checkout -- {path.name}`") from exc
+    """The manifest's valid ``models`` (name -> entry); empty if there is no manifest yet. Bad entries are left
+    out with a logged reason; a file that is not a manifest raises ``WeightsError`` (``models.manifest``)."""
+    return manifest.read(directory or weights_dir())
 
 
 def restore_hint(entry):
@@ -84,13 +75,17 @@ def build(entry, dtype="float32"):
     import keras  # noqa: PLC0415  (Keras and TensorFlow load here, not on reading the manifest)
     from models import BUILDERS  # noqa: PLC0415
     _guard_clear_session()
-    if dtype == "float32":
-        return BUILDERS[entry["builder"]](**entry.get("args", {}))
+    builder = BUILDERS.get(entry["builder"])
+    if builder is None:
+        raise WeightsError(f"the manifest names an unknown builder {entry['builder']!r} "
+                           f"(known: {', '.join(sorted(BUILDERS))})")
     with _lock:  # the policy is global while the layers are made
         previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(f"mixed_{dtype}")
+        keras.config.set_dtype_policy("float32" if dtype == "float32" else f"mixed_{dtype}")
         try:
-            return BUILDERS[entry["builder"]](**entry.get("args", {}))
+            return builder(**entry.get("args", {}))
+        except (TypeError, ValueError) as exc:  # arguments the builder does not take, or values it refuses
+            raise WeightsError(f"the manifest's arguments do not fit {entry['builder']} ({exc})") from exc
         finally:
             keras.config.set_dtype_policy(previous)
 
@@ -132,11 +127,12 @@ def load_model(name, directory=None, dtype=None):
     entry = read_manifest(directory).get(name)
     if entry is None:
         raise KeyError(name)
-    path = directory / entry["file"]
+    path = manifest.contained(directory, entry["file"])  # checked when read; a resolved path cannot move
     try:
         stat = path.stat()
     except FileNotFoundError:
-        raise WeightsError(f"Weights file {path} for model '{name}' is missing. {restore_hint(entry)}") from None
+        raise WeightsError(f"Weights file {shown_path(path)} for model '{name}' is missing. "
+                           f"{restore_hint(entry)}") from None
     dtype = dtype or serving_dtype(entry)
     key = (str(directory), name, entry["sha256"], stat.st_size, stat.st_mtime_ns, dtype)
     model = _cache.get(key)
@@ -147,14 +143,14 @@ def load_model(name, directory=None, dtype=None):
             actual = sha256_file(path)
             if actual != entry["sha256"]:
                 raise WeightsError(
-                    f"Weights file {path} for model '{name}' is damaged: its sha256 is {actual[:12]}..., "
+                    f"Weights file {shown_path(path)} for model '{name}' is damaged: its sha256 is {actual[:12]}..., "
                     f"the manifest expects {entry['sha256'][:12]}.... {restore_hint(entry)}")
             model = build(entry, dtype)
             try:
                 model.load_weights(path)
             except Exception as exc:  # h5py/keras raise many types for a bad file; report them as one
                 reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-                raise WeightsError(f"Weights file {path} for model '{name}' could not be loaded ({reason}). "
+                raise WeightsError(f"Weights file {shown_path(path)} for model '{name}' could not be loaded ({reason}). "
                                    f"{restore_hint(entry)}") from exc
             for old in [k for k in _cache if k[:2] == key[:2] and k[-1] == dtype]:
                 del _cache[old]

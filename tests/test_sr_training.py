@@ -96,7 +96,7 @@ def test_realworld_training_with_the_grid_loss_records_both(tmp_path, weights_di
                    "--batch-size", "2", "--hr-size", "64", "--degradation", "realworld", "--w-grid", "10", "--log-every", "1",
                    "--out", str(tmp_path / "run"), "--export", "--weights-dir", str(weights_dir)])
     entry = json.loads((weights_dir / "manifest.json").read_text())["models"]["tiny_real"]
-    assert entry["degradation"] == "realworld" and entry["loss"]["grid"] == 10.0
+    assert entry["degradation"].startswith("realworld (0.5 of crops") and entry["loss"]["grid"] == 10.0
     assert "grid" in (tmp_path / "run" / "log.csv").read_text().splitlines()[0]
 
 

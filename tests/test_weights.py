@@ -75,8 +75,10 @@ def test_refreshed_weights_are_picked_up_without_restart(weights_dir):
 
 
 def test_build_uses_only_our_builders():
-    with pytest.raises(KeyError):
+    with pytest.raises(WeightsError, match="unknown builder 'os.system'"):
         build({"builder": "os.system", "args": {}})
+    with pytest.raises(WeightsError, match="arguments do not fit sr_generator"):
+        build({"builder": "sr_generator", "args": {"num_feats": 8}})
 
 
 @pytest.mark.shipped

@@ -36,7 +36,8 @@ import tensorflow as tf
 from PIL import Image
 
 from models import images
-from models.weights import DEFAULT_DIR, MANIFEST, load_model, read_manifest, sha256_file
+from models import manifest
+from models.weights import DEFAULT_DIR, load_model, read_manifest, sha256_file
 
 
 def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
@@ -552,14 +553,8 @@ def read_csv(path):
 
 
 def write_manifest_entry(weights_dir, name, entry):
-    """Insert or replace ``name`` in the manifest, atomically."""
-    weights_dir = Path(weights_dir)
-    weights_dir.mkdir(parents=True, exist_ok=True)
-    models = read_manifest(weights_dir)
-    models[name] = entry
-    tmp = weights_dir / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps({"format": 1, "models": dict(sorted(models.items()))}, indent=2) + "\n")
-    os.replace(tmp, weights_dir / MANIFEST)
+    """Insert or replace ``name`` in the manifest, atomically (``models.manifest.write_entry``)."""
+    manifest.write_entry(weights_dir, name, entry)
 
 
 def init_from(generator, name, weights_dir, args_dict):

@@ -4,6 +4,7 @@ import csv
 
 import streamlit as st
 
+from models.manifest import contained
 from models.weights import read_manifest, weights_dir
 
 st.title("How they learned")
@@ -34,13 +35,13 @@ st.markdown(f"**{entry.get('title', name)}** (`{name}`): {entry.get('steps', 0):
             f"data: {entry.get('dataset', 'unknown')}.")
 left, right = st.columns([2, 3], gap="large")
 with left:
-    if "gif" in files and (folder / files["gif"]).exists():
-        st.image(str(folder / files["gif"]), caption="Samples at fixed inputs, from the first checkpoint to the last",
+    if "gif" in files and contained(folder, files["gif"]).exists():  # the manifest's paths stay in weights/
+        st.image(str(contained(folder, files["gif"])), caption="Samples at fixed inputs, from the first checkpoint to the last",
                  width="stretch")
 with right:
     for key, title in (("eval", "Quality measured during training"), ("log", "Losses")):
-        path = folder / files.get(key, "")
-        if key in files and path.exists():
+        path = contained(folder, files[key]) if key in files else None
+        if path is not None and path.exists():
             data = curves(str(path), path.stat().st_mtime)
             columns = [c for c in data if c != "step"]
             st.markdown(f"**{title}**")

@@ -98,7 +98,7 @@ with upscale_tab:
             name = st.selectbox("Example", sorted(p.name for p in EXAMPLES.glob("*.png")), key="sr_example")
             picture = inference.decode_image((EXAMPLES / name).read_bytes())
         else:
-            upload = st.file_uploader("A small photo (up to 1 megapixel)", type=ui.UPLOAD_TYPES, key="sr_upload")
+            upload = st.file_uploader(f"A small photo ({ui.MIN_SIDE}x{ui.MIN_SIDE} pixels to 1 megapixel)", type=ui.UPLOAD_TYPES, key="sr_upload")
             picture = ui.read_upload(upload, MAX_INPUT_PIXELS) if upload else None
         model = model_picker("sr_model")
         scale = st.radio("Enlarge", [4, 3, 2], format_func=lambda s: f"x{s}", horizontal=True, key="sr_scale")
@@ -140,7 +140,7 @@ with upscale_tab:
                          caption=f"Input, {image.shape[1]}x{image.shape[0]} pixels. Press Upscale.")
 
 with batch_tab:
-    files = st.file_uploader(f"Up to {MAX_BATCH_FILES} small photos (each up to 1 megapixel)", type=ui.UPLOAD_TYPES,
+    files = st.file_uploader(f"Up to {MAX_BATCH_FILES} small photos (each {ui.MIN_SIDE}x{ui.MIN_SIDE} pixels to 1 megapixel)", type=ui.UPLOAD_TYPES,
                              accept_multiple_files=True, key="sr_batch_files")
     b_model = model_picker("sr_batch_model")
     b_scale = st.radio("Enlarge", [4, 3, 2], format_func=lambda s: f"x{s}", horizontal=True, key="sr_batch_scale")
@@ -154,7 +154,8 @@ with batch_tab:
             for i, upload in enumerate(files, 1):
                 prefix = f"{i}/{len(files)} {upload.name}: "
                 try:
-                    image = uploads.as_rgba(*uploads.decode_image(upload.getvalue(), max_pixels=MAX_INPUT_PIXELS))
+                    image = uploads.as_rgba(*uploads.decode_image(upload.getvalue(), max_pixels=MAX_INPUT_PIXELS,
+                                                                        min_side=ui.MIN_SIDE))
                     result = upscale_queued(image, b_model, b_scale, status, bar, prefix)
                 except (ValueError, inference.WeightsError) as exc:
                     ui.log.warning("batch upscale of %s: %s", upload.name, exc)
