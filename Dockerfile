@@ -8,7 +8,9 @@ RUN useradd --create-home --uid 10001 app
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
-COPY --chown=app:app . .
+# Code and weights belong to root and are read-only: the server's user can read them, never change them.
+COPY . .
+RUN chmod -R a-w /app
 USER app
 
 EXPOSE 8501
