@@ -5,6 +5,7 @@ for any request that arrives before some session has run st.navigation, e.g. a f
 """
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
@@ -12,7 +13,8 @@ import ui
 from models.weights import WeightsError
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-st.set_page_config(page_title="GAN Studio", page_icon=":material/auto_awesome:", layout="wide")
+ICON = str(Path(__file__).resolve().parent / "assets" / "favicon.png")  # served by the app: no internet needed
+st.set_page_config(page_title="GAN Studio", page_icon=ICON, layout="wide")
 
 try:
     demos = ui.available_demos()
@@ -21,4 +23,6 @@ except WeightsError as exc:  # a damaged manifest must not take the whole site d
     demos = []
 pages = [st.Page("views/home.py", title="Home", icon=":material/home:", default=True)]
 pages += [st.Page(d["page"], title=d["title"], icon=d["icon"]) for d in demos]
-st.navigation(pages).run()
+page = st.navigation(pages)
+st.set_page_config(page_title=f"{page.title} · GAN Studio" if page.title != "Home" else "GAN Studio")  # browser tab
+page.run()

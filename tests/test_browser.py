@@ -24,6 +24,9 @@ def test_digits_page_in_a_real_browser(streamlit_server, browser):
     page.get_by_role("heading", name="Handwritten digits").wait_for(timeout=60_000)
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Home" in nav and "app" not in nav.split()  # routed by app.py's st.navigation
+    page.wait_for_function("() => document.title === 'Handwritten digits · GAN Studio'", timeout=30_000)
+    icons = page.locator("link[rel*=icon]").evaluate_all("links => links.map(l => l.href)")
+    assert icons and all(h.startswith(streamlit_server) for h in icons), icons  # served by the app itself
     grid = page.locator('[data-testid="stImage"] img').first
     grid.wait_for(timeout=60_000)
     caption = page.locator('[data-testid="stImageCaption"]').first
