@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models import images, inference, uploads
+from models import cards, images, inference, uploads
 
 
 def cmd_list(args):
@@ -31,15 +31,6 @@ def cmd_list(args):
               f"{m.get('title', '')}" + (f"  [{shown}]" if shown else ""))
 
 
-def _training(m):
-    """'20,000 steps x 8, 292 min'; a fine-tune (``init_model``) counts its starting model's steps and time too:
-    '20,000 + 5,000 steps x 8, 330 min'."""
-    start = m.get("init_model") or {}
-    steps = f"{start['steps']:,} + {m['steps']:,}" if "steps" in start else f"{m['steps']:,}"
-    minutes = (m.get("train_time_s", 0) + start.get("train_time_s", 0)) / 60
-    return f"{steps} steps x {m.get('batch_size', '?')}, {minutes:.0f} min"
-
-
 def digits_table():
     """The README's table of shipped digit models, in Markdown, straight from the manifest."""
     lines = ["| model | parameters | file | training | recognised | confident | digit shares | Fréchet (floor) |",
@@ -47,7 +38,7 @@ def digits_table():
     judge = None
     for m in inference.list_models():
         metrics = m.get("metrics", {})
-        training = _training(m)
+        training = cards.training(m)
         size = f"{m.get('bytes', 0) / 1e6:.1f} MB"
         if m.get("task") == "classifier":
             judge = (f"| {m['title']} | {m['params']:,} | {size} | {training} | test accuracy "
@@ -73,7 +64,7 @@ def _model_table(task, columns, entry_columns=()):
     for m in inference.list_models(task):
         x = m.get("metrics", {})
         cells = [f"{m['title']} (`{m['name']}`)", f"{m['params']:,}", f"{m.get('bytes', 0) / 1e6:.1f} MB",
-                 _training(m)] + [cell(m) for _, cell in entry_columns] + [cell(x) for _, cell in columns]
+                 cards.training(m)] + [cell(m) for _, cell in entry_columns] + [cell(x) for _, cell in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -47,7 +47,7 @@ def test_digits_page_in_a_real_browser(streamlit_server, browser):
 def test_home_page_in_a_real_browser(streamlit_server, browser):
     page = open_page(browser, streamlit_server, "How a GAN works", height=1000)
     page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
-    page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
+    page.locator('[data-testid="stTable"]').first.wait_for(timeout=30_000)
     page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
     assert not page.locator('[data-testid="stException"]').count()
 

@@ -3,7 +3,32 @@
 import streamlit as st
 
 import ui
-from models import images, inference
+from models import cards, images, inference
+
+GAN_DIAGRAM = """
+<div class="gs-gan" role="img" aria-label="Diagram: random noise goes into the generator, which makes a fake
+ image; the discriminator sees fake and real images and says real or fake; its verdict trains both networks.">
+  <div class="gs-box" style="background:#EEF">random noise (the seed)</div><div class="gs-arrow">&darr;</div>
+  <div class="gs-box" style="background:#D8D2FF"><b>Generator</b></div><div class="gs-arrow">&darr;</div>
+  <div class="gs-pair">
+    <div class="gs-box" style="background:#FFF3D6">fake image</div>
+    <div class="gs-box" style="background:#DFF5E1">real image (training data)</div>
+  </div>
+  <div class="gs-arrow">&darr; &darr;</div>
+  <div class="gs-box" style="background:#FFD9D2"><b>Discriminator</b></div><div class="gs-arrow">&darr;</div>
+  <div class="gs-box gs-verdict">"real or fake?"</div>
+  <div class="gs-note"><span style="color:#5B4BDB">The verdict trains both:</span> the generator learns to fool
+   the discriminator, the discriminator learns to catch the generator.</div>
+</div>
+<style>
+.gs-gan { max-width: 22rem; margin: 0.5rem auto; font-size: 0.95rem; text-align: center; }
+.gs-box { padding: 0.45rem 0.6rem; border: 1px solid rgba(0,0,0,.25); border-radius: 0.6rem; color: #222; }
+.gs-verdict { border-radius: 2rem; background: #fff; }
+.gs-pair { display: flex; gap: 0.5rem; } .gs-pair .gs-box { flex: 1; }
+.gs-arrow { line-height: 1.4; color: #555; }
+.gs-note { margin-top: 0.5rem; font-size: 0.875rem; color: #444; }
+</style>
+"""
 
 st.title("GAN Studio")
 st.markdown("Real generative adversarial networks, trained by us on public data, running live on a plain CPU. "
@@ -23,19 +48,6 @@ with left:
         "When training goes well, the generator ends up producing images the discriminator can no longer tell "
         "from real ones. Then the discriminator is thrown away: the generator alone is what this site runs. "
         "Different noise gives a different image, and the same noise (the same *seed*) gives the same image.")
-    st.graphviz_chart("""
-        digraph {
-          rankdir=LR; bgcolor="transparent"; node [shape=box, style="rounded,filled", fontname="Helvetica"];
-          noise [label="random noise\\n(seed)", fillcolor="#EEF"];
-          G [label="Generator", fillcolor="#D8D2FF"];
-          fake [label="fake image", fillcolor="#FFF3D6"];
-          real [label="real image\\n(training data)", fillcolor="#DFF5E1"];
-          D [label="Discriminator", fillcolor="#FFD9D2"];
-          verdict [label="real or fake?", shape=ellipse, fillcolor="#FFF"];
-          noise -> G -> fake -> D; real -> D; D -> verdict;
-          verdict -> G [label="  learns to fool D", style=dashed, color="#5B4BDB", fontcolor="#5B4BDB"];
-          verdict -> D [label="  learns to catch G", style=dashed, color="#C0392B", fontcolor="#C0392B"];
-        }""")
 with right:
     try:
         sample = inference.generate_digits(inference.DEFAULT_DIGITS, 40, seed=7)
@@ -43,38 +55,31 @@ with right:
                       caption="Made just now by the conditional DCGAN: each column is one digit.")
     except (ValueError, inference.WeightsError) as exc:
         ui.show_error(exc, "The sample generator is not available")
+    st.html(GAN_DIAGRAM)  # plain HTML and CSS: real text at the page's size, on any screen width
 
 st.header("The demos")
 try:
-    for demo in ui.available_demos():
-        st.page_link(demo["page"], label=f"**{demo['title']}**: {demo['blurb']}", icon=demo["icon"])
+    demos = ui.available_demos()
+    for row in range(0, len(demos), 2):  # two cards a row on a desktop; one under the other on a phone
+        for col, demo in zip(st.columns(2), demos[row:row + 2]):
+            with col.container(border=True):
+                st.page_link(demo["page"], label=f"**{demo['title']}**", icon=demo["icon"])
+                st.caption(demo["blurb"][:1].upper() + demo["blurb"][1:])
     shipped = inference.list_models()
 except inference.WeightsError as exc:
     ui.show_error(exc, "The model list is damaged")
     st.stop()
 
 st.header("Model cards")
-st.caption("Read from `weights/manifest.json`, written by the training scripts. Metrics: *recognised* is the share "
-           "of 10,000 samples our digit judge (a CNN classifier) reads as the requested digit; *confident* the share "
-           "it classifies with probability at least 0.9; *Frechet* the distance between generated and real digits "
-           "in the judge's feature space (lower is better; real test vs real train digits score the floor).")
-rows = []
-for m in shipped:
-    metrics = m.get("metrics", {})
-    rows.append({
-        "model": m.get("title", m["name"]), "name": m["name"], "task": m.get("task"), "dataset": m.get("dataset"),
-        "parameters": m.get("params"), "training steps": m.get("steps"),
-        "training time (min)": round(m["train_time_s"] / 60, 1) if m.get("train_time_s") else None,
-        "recognised": metrics.get("recognised"), "confident": metrics.get("confident"),
-        "Frechet": metrics.get("frechet"), "Frechet floor": metrics.get("frechet_floor"),
-        "test accuracy": metrics.get("test_accuracy"),
-    })
-if rows:
-    st.dataframe(rows, hide_index=True, column_config={
-        "recognised": st.column_config.NumberColumn(format="percent"),
-        "confident": st.column_config.NumberColumn(format="percent"),
-        "test accuracy": st.column_config.NumberColumn(format="percent"),
-        "parameters": st.column_config.NumberColumn(format="localized"),
-    })
-else:
+st.caption("Every number was measured by the training scripts and read from `weights/manifest.json`. "
+           "↑: higher is better; ↓: lower is better.")
+if not shipped:
     st.info("No models are installed in `weights/` yet.")
+entries = {m["name"]: m for m in shipped}
+for task, spec in cards.TASKS.items():
+    rows = cards.card_rows(task, entries)
+    if rows:
+        with st.container(border=True):
+            st.subheader(spec["title"])
+            st.caption(spec["explain"])
+            st.table(rows)

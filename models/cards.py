@@ -1,0 +1,124 @@
+"""Model cards: for each task, the measures it is judged by (with which way is better), read from the manifest.
+
+The home page shows one card per task from ``TASKS``; ``training`` and ``dataset_name`` also serve the README's
+tables (``python -m models table``). No Keras here.
+"""
+
+from pathlib import PurePath
+
+# Public names of the data sets, by a word their paths or descriptions contain (first match wins).
+DATASETS = [("mnist", "MNIST"), ("cifar10", "CIFAR-10"), ("shoes_human", "Sketch Me That Shoe (QMUL Shoe V1)"),
+            ("shoes", "Fashion Product Images: casual shoes"), ("faces", "All-Age-Faces"),
+            ("sr/", "BSDS500 + ImageNet sample photos"), ("div2k", "DIV2K")]
+
+
+def dataset_name(text):
+    """'../shared/data/sr/train (650 photos)' -> 'BSDS500 + ImageNet sample photos (650 photos)': a data set's
+    public name and size, never a server path."""
+    text = str(text or "")
+    if "/" not in text and "\\" not in text:
+        return text or "unknown"  # already a description, e.g. 'MNIST train, 60,000 digits (mnist.npz)'
+    size = text[text.index("("):] if "(" in text else ""
+    for word, name in DATASETS:
+        if word in text.replace("\\", "/").lower():
+            return f"{name} {size}".strip()
+    first = text.split(" ")[0]
+    return f"{PurePath(first).name or 'unknown'} {size}".strip()
+
+
+def training(entry):
+    """'20,000 + 5,000 steps x 8, 346 min': the whole lineage, counting the model a fine-tune started from."""
+    start = entry.get("init_model") or {}
+    steps = entry.get("steps", 0)
+    steps = f"{start['steps']:,} + {steps:,}" if "steps" in start else f"{steps:,}"
+    minutes = (entry.get("train_time_s", 0) + start.get("train_time_s", 0)) / 60
+    return f"{steps} steps x {entry.get('batch_size', '?')}, {minutes:.0f} min"
+
+
+def _pct(key):
+    return lambda m: f"{m[key]:.1%}" if isinstance(m.get(key), (int, float)) else "–"
+
+
+def _num(key, fmt="{:.3g}"):
+    return lambda m: fmt.format(m[key]) if isinstance(m.get(key), (int, float)) else "–"
+
+
+def _shares(m):
+    hist = m.get("class_histogram")
+    return f"{min(hist):.1%} to {max(hist):.1%}" if hist else "–"
+
+
+def _vs(key, base, fmt="{:.3g}"):
+    """'value (baseline)'."""
+    return lambda m: (f"{fmt.format(m[key])} ({fmt.format(m[base])})"
+                      if isinstance(m.get(key), (int, float)) and isinstance(m.get(base), (int, float)) else "–")
+
+
+def _gain(metrics_key, fmt="{:+.2f} dB"):
+    return lambda e: (fmt.format(e[metrics_key]["psnr"] - e[metrics_key]["bicubic_psnr"])
+                      if "psnr" in e.get(metrics_key, {}) else "–")
+
+
+# task -> heading, what the measures mean, and columns: (header, function of the entry's metrics -> text)
+# A column function whose header starts with "entry:" gets the whole entry instead.
+TASKS = {
+    "digits": {
+        "title": "Handwritten digits",
+        "explain": "Scored by our digit judge (a CNN classifier, 99.1% on MNIST test) on 10,000 samples. "
+                   "Recognised: read as the digit asked for (conditional models). Confident: read with probability "
+                   "at least 0.9 (real test digits: 97.7%). Digit shares: least and most frequent digit (fair: 10% "
+                   "each). Fréchet: distance to real digits in the judge's features (the floor is real test vs "
+                   "real train digits).",
+        "columns": [("recognised ↑", _pct("recognised")), ("confident ↑", _pct("confident")),
+                    ("digit shares (10% each is fair)", _shares),
+                    ("Fréchet ↓ (floor)", _vs("frechet", "frechet_floor", "{:.1f}"))]},
+    "sr": {
+        "title": "Super-resolution x4",
+        "explain": "On 50 held-out photos (faces: 500 faces), reduced 4x and enlarged back, against the original: "
+                   "Y-PSNR gain over bicubic (higher is better) on clean reductions and on degraded ones (sensor "
+                   "noise on half, JPEG at quality 30 to 70: what people upload); SSIM (higher is better, bicubic "
+                   "in brackets); mesh: power on the upsampler's 4-pixel grid over its surroundings (1.0 is none, "
+                   "higher shows an invented dot pattern).",
+        "columns": [("entry:PSNR gain, clean ↑", _gain("metrics")),
+                    ("entry:PSNR gain, degraded ↑", _gain("metrics_degraded")),
+                    ("SSIM ↑ (bicubic)", _vs("ssim", "bicubic_ssim", "{:.3f}")),
+                    ("mesh ↓ (1.0 = none)", _num("mesh", "{:.2f}"))]},
+    "pix2pix": {
+        "title": "Sketch to photo",
+        "explain": "On held-out photos' sketches, the output against the real photo: L1 (lower is better; in "
+                   "brackets the mean training photo, a fixed guess), SSIM (higher is better), and the Fréchet "
+                   "distance to real photos as a share of the mean photo's (lower is better).",
+        "columns": [("L1 ↓ (mean photo)", _vs("l1", "mean_photo_l1", "{:.3f}")),
+                    ("SSIM ↑ (mean photo)", _vs("ssim", "mean_photo_ssim", "{:.3f}")),
+                    ("Fréchet share of baseline ↓", _num("frechet_share_of_baseline", "{:.3f}"))]},
+    "images": {
+        "title": "Image GANs",
+        "explain": "Fréchet distance of 10,000 samples to the training images in SqueezeNet features (lower is "
+                   "better; not comparable with published FIDs, which use InceptionV3). Floor: real held-out images; "
+                   "baseline: training images blurred.",
+        "columns": [("Fréchet ↓", _num("frechet", "{:,.0f}")),
+                    ("floor (real held-out)", _num("frechet_real_test_vs_train", "{:,.0f}")),
+                    ("baseline (blurred)", _num("frechet_blurred_train", "{:,.0f}"))]},
+    "classifier": {
+        "title": "The digit judge",
+        "explain": "The CNN classifier that scores the digit models.",
+        "columns": [("MNIST test accuracy ↑", _pct("test_accuracy")),
+                    ("real test digits read confidently", _pct("real_test_confident"))]},
+}
+
+
+def card_rows(task, entries):
+    """Rows (dicts of display text) of ``task``'s card for ``entries`` (name -> manifest entry)."""
+    spec = TASKS[task]
+    rows = []
+    for name, entry in entries.items():
+        if entry.get("task") != task:
+            continue
+        metrics = entry.get("metrics", {})
+        row = {"model": f"{entry.get('title', name)} ({name})", "data": dataset_name(entry.get("dataset")),
+               "parameters": f"{entry.get('params', 0):,}", "training": training(entry)}
+        for header, cell in spec["columns"]:
+            whole = header.startswith("entry:")
+            row[header.removeprefix("entry:")] = cell(entry if whole else metrics)
+        rows.append(row)
+    return rows
