@@ -76,7 +76,7 @@ def test_damaged_weights_show_a_clear_error_and_other_parts_keep_working(shipped
     at.selectbox(key="variant").set_value("dcgan").run()
     assert not at.exception and not at.error and at.image
     home = run_page()
-    assert not home.exception and home.dataframe  # the home page still renders its model cards
+    assert not home.exception and home.table  # the home page still renders its model cards
 
 
 def test_empty_weights_folder_offers_no_demo_and_says_so(weights_dir):
