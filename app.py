@@ -23,6 +23,7 @@ except WeightsError as exc:  # a damaged manifest must not take the whole site d
     demos = []
 pages = [st.Page("views/home.py", title="Home", icon=":material/home:", default=True)]
 pages += [st.Page(d["page"], title=d["title"], icon=d["icon"]) for d in demos]
+pages.append(st.Page("views/credits.py", title="Credits and licences", icon=":material/license:"))
 page = st.navigation(pages)
 st.set_page_config(page_title=f"{page.title} · GAN Studio" if page.title != "Home" else "GAN Studio")  # browser tab
 page.run()

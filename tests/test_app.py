@@ -213,3 +213,12 @@ def test_image_gan_page_generates_and_chains_the_face_upscaler(weights_dir):
     assert "face SRGAN" in at.image[0].captions[0]
     at.radio(key="img_mode").set_value("Single image").run()
     assert not at.exception
+
+
+def test_credits_page_names_data_licences_and_papers(weights_dir):
+    at = run_page("views/credits.py")
+    assert not at.exception and at.title[0].value == "Credits and licences"
+    text = " ".join(m.value for m in at.markdown)
+    for needle in ("non-commercial research use", "MIT licence", "SqueezeNet", "Goodfellow", "Real-ESRGAN",
+                   "CC0", "public domain", "QMUL"):
+        assert needle in text, needle
