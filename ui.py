@@ -85,6 +85,32 @@ def seed_controls(key):
     return int(seed)
 
 
+def from_url(key, param, parse, allowed=None):
+    """Start widget ``key`` from the page address (``?param=value``) on a visitor's first run, so that a shared
+    link shows exactly what its sender saw. A value that does not parse or is not ``allowed`` is ignored."""
+    if key in st.session_state or param not in st.query_params:
+        return
+    try:
+        value = parse(st.query_params[param])
+    except (TypeError, ValueError):
+        return
+    if allowed is None or value in allowed:
+        st.session_state[key] = value
+
+
+def to_url(**params):
+    """Write the page's state into its address (``st.query_params``); None removes a parameter."""
+    for name, value in params.items():
+        if value is None:
+            st.query_params.pop(name, None)
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
+
+
+def seed_from_url(key, param="seed"):
+    from_url(key, param, int, range(0, 100_000))
+
+
 def show_error(exc, what="That did not work"):
     """Tell the visitor what went wrong in plain words and log it for the operator."""
     log.warning("%s: %s: %s", what, type(exc).__name__, exc, exc_info=exc)  # the traceback goes to the log only

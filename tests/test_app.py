@@ -222,3 +222,41 @@ def test_credits_page_names_data_licences_and_papers(weights_dir):
     for needle in ("non-commercial research use", "MIT licence", "SqueezeNet", "Goodfellow", "Real-ESRGAN",
                    "CC0", "public domain", "QMUL"):
         assert needle in text, needle
+
+
+@pytest.mark.shipped
+def test_digits_walk_starts_at_the_seed_on_screen_and_keeps_the_chosen_digit():
+    at = run_page("views/digits.py")
+    assert "From seed 0" in " ".join(c.value for c in at.caption)
+    at.button(key="seed_new").click().run()  # "New seed": a random seed
+    seed = at.session_state.seed
+    assert not at.exception and f"From seed {seed} (the one above)" in " ".join(c.value for c in at.caption)
+    assert at.number_input(key="walk_to").value == (seed + 1) % 100_000
+    assert at.selectbox(key="walk_digit").value == 0  # any digit above: the walk asks which
+    at.selectbox(key="walk_digit").set_value(7).run()
+    assert not at.exception and at.session_state.walk_digit == 7
+    captions = [c for img in at.image for c in img.captions]
+    assert any("animated" in c for c in captions) and any("frames, left to right" in c for c in captions)
+    at.radio(key="mode").set_value("Single digit").run()
+    at.selectbox(key="digit").set_value(4).run()
+    assert at.session_state.walk_digit == 4  # follows the digit chosen above
+
+
+@pytest.mark.shipped
+def test_digits_state_round_trips_through_the_address():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("views/digits.py")
+    at.query_params.update({"model": "cgan", "seed": "42", "mode": "Single digit", "digit": "7", "to": "50"})
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="variant").value == "cgan" and at.number_input(key="seed").value == 42
+    assert at.radio(key="mode").value == "Single digit" and at.selectbox(key="digit").value == 7
+    assert at.number_input(key="walk_to").value == 50
+    at.number_input(key="seed").set_value(43).run()
+    assert at.query_params["seed"] in ("43", ["43"]) and at.query_params["model"] in ("cgan", ["cgan"])
+    bad = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    bad.switch_page("views/digits.py")
+    bad.query_params.update({"model": "nope", "seed": "-5", "digit": "x"})
+    bad.run()
+    assert not bad.exception and bad.selectbox(key="variant").value == "cdcgan"  # nonsense is ignored
+    assert bad.number_input(key="seed").value == 0

@@ -25,54 +25,101 @@ with st.expander("How this works", icon=":material/school:"):
         "another's: the digit morphs, because nearby noise gives similar images.")
 
 models = ui.models_or_stop("digits", "digit", "python -m training.digits --variant cdcgan --export")
+DIGITS = list(range(10))
 
-controls, output = st.columns([1, 2], gap="large")
-with controls:
-    name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="variant",
-                        index=list(models).index(inference.DEFAULT_DIGITS) if inference.DEFAULT_DIGITS in models else 0)
-    conditional = models[name]["args"].get("conditional", False)
-    modes = ["Grid", "Single digit"] + (["All digits, one row each"] if conditional else [])
-    mode = st.radio("Show", modes, horizontal=True, key="mode")
-    digit, n = None, 1
-    if mode == "Grid":
-        n = st.slider("How many digits", 1, 100, 60, key="n")
-    if conditional and mode != "All digits, one row each":
-        choice = st.selectbox("Digit", ["any (0 to 9 in turn)"] + list(range(10)), key="digit",
-                              index=0 if mode == "Grid" else 8)
-        digit = None if isinstance(choice, str) else int(choice)
-    per_digit = st.slider("Per digit", 1, 10, 8, key="per_digit") if mode.startswith("All") else 0
-    seed = ui.seed_controls("seed")
+# a shared link (?model=cgan&seed=42&digit=7&mode=Single+digit) opens on exactly what its sender saw
+ui.from_url("variant", "model", str, set(models))
+ui.seed_from_url("seed")
+ui.from_url("mode", "mode", str, {"Grid", "Single digit", "All digits, one row each"})
+ui.from_url("digit", "digit", int, set(DIGITS))
+ui.from_url("walk_to", "to", int, range(0, 100_000))
 
-with output:
+
+@st.fragment
+def generate():
+    """Model, mode, digit and seed on the left, the picture on the right. A fragment: moving "How many" with the
+    arrow keys reruns this part only, not the latent walk below (a change of model, digit or seed reruns the
+    page, so the walk follows)."""
+    controls, output = st.columns([1, 2], gap="large")
+    with controls:
+        name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="variant",
+                            index=list(models).index(inference.DEFAULT_DIGITS) if inference.DEFAULT_DIGITS in models
+                            else 0)
+        conditional = models[name]["args"].get("conditional", False)
+        modes = ["Grid", "Single digit"] + (["All digits, one row each"] if conditional else [])
+        if st.session_state.get("mode") not in modes:
+            st.session_state.mode = "Grid"
+        mode = st.radio("Show", modes, horizontal=True, key="mode")
+        digit, n = None, 1
+        if mode == "Grid":
+            n = st.slider("How many digits", 1, 100, 60, key="n")
+        if conditional and mode != "All digits, one row each":
+            choice = st.selectbox("Digit", ["any (0 to 9 in turn)"] + DIGITS, key="digit",
+                                  index=0 if mode == "Grid" else 8)
+            digit = None if isinstance(choice, str) else int(choice)
+        per_digit = st.slider("Per digit", 1, 10, 8, key="per_digit") if mode.startswith("All") else 0
+        seed = ui.seed_controls("seed")
+    ui.to_url(model=name, seed=seed, mode=mode, digit=digit)
+    state = (name, seed, digit)
+    if st.session_state.get("digits_state", state) != state:  # the walk below depends on these
+        st.session_state.digits_state = state
+        st.rerun(scope="app")
+    st.session_state.digits_state = state
+
+    with output:
+        try:
+            t0 = time.perf_counter()
+            if mode.startswith("All"):
+                batch = inference.generate_digits(name, 10 * per_digit, seed=int(seed))  # labels 0..9, 0..9, ...
+                batch = batch.reshape(per_digit, 10, 28, 28).transpose(1, 0, 2, 3).reshape(-1, 28, 28)
+                picture, scale = images.make_grid(batch, ncol=per_digit), 3
+            else:
+                batch = inference.generate_digits(name, n, digit=digit, seed=int(seed))
+                ncol = 10 if n > 16 else int(np.ceil(np.sqrt(n)))
+                picture = images.make_grid(batch, ncol=ncol) if mode == "Grid" else batch[0]
+                scale = 12 if mode != "Grid" else (3 if n > 16 else 6)
+            ms = (time.perf_counter() - t0) * 1000
+            ui.show_image(picture, caption=f"{models[name].get('title', name)}, seed {seed} - generated in "
+                                           f"{ms:.0f} ms", scale=scale, download_name=f"{name}_seed{seed}.png",
+                          key="download_grid")
+        except (ValueError, inference.WeightsError) as exc:
+            ui.show_error(exc, f"Could not generate with {name}")
+    return name, conditional, digit, int(seed)
+
+
+@st.fragment
+def latent_walk(name, conditional, digit, seed):
+    """From the seed on screen to another one, animated and as numbered frames; its own widgets rerun only it."""
+    st.subheader("Latent walk")
+    st.caption(f"From seed {seed} (the one above) to the seed you pick: the noise moves smoothly, and so does "
+               "the digit." + (" A conditional model keeps one digit along the walk: pick it." if conditional else ""))
+    if st.session_state.get("walk_from") != seed:  # a new seed above: walk from it to the next one
+        first = "walk_from" not in st.session_state  # (a shared link may have set the end already)
+        st.session_state.walk_from = seed
+        if not first or "walk_to" not in st.session_state:
+            st.session_state.walk_to = (seed + 1) % 100_000
+    cols = st.columns(4, vertical_alignment="bottom")
+    seed_b = cols[0].number_input("To seed", 0, 99_999, key="walk_to")
+    frames = cols[1].slider("Frames", 4, 32, 12, key="frames")
+    walk_digit = None
+    if conditional:
+        if st.session_state.get("walk_digit_for") != digit:  # follow the digit chosen above
+            st.session_state.walk_digit_for = digit
+            st.session_state.walk_digit = digit if digit is not None else 0
+        walk_digit = cols[2].selectbox("Digit", DIGITS, key="walk_digit")
+    ui.to_url(to=seed_b)
     try:
-        t0 = time.perf_counter()
-        if mode.startswith("All"):
-            batch = inference.generate_digits(name, 10 * per_digit, seed=int(seed))  # labels 0..9, 0..9, ...
-            batch = batch.reshape(per_digit, 10, 28, 28).transpose(1, 0, 2, 3).reshape(-1, 28, 28)
-            picture, ncol, scale = images.make_grid(batch, ncol=per_digit), per_digit, 3
-        else:
-            batch = inference.generate_digits(name, n, digit=digit, seed=int(seed))
-            ncol = 10 if n > 16 else int(np.ceil(np.sqrt(n)))
-            picture = images.make_grid(batch, ncol=ncol) if mode == "Grid" else batch[0]
-            scale = 12 if mode != "Grid" else (3 if n > 16 else 6)
-        ms = (time.perf_counter() - t0) * 1000
-        ui.show_image(picture, caption=f"{models[name].get('title', name)}, seed {seed} - generated in {ms:.0f} ms",
-                      scale=scale, download_name=f"{name}_seed{seed}.png", key="download_grid")
+        strip = inference.interpolate_digits(name, seed, int(seed_b), frames, digit=walk_digit)
+        gif = images.gif_bytes([images.upscale_nearest(f, 8) for f in strip], boomerang=True)
+        left, right = st.columns([1, 2], gap="large")
+        left.image(gif, caption=f"The walk, animated: seed {seed} to {seed_b}", width=224)
+        # frames in rows of 8, large enough to read even at 32 frames
+        right.image(images.upscale_nearest(images.make_grid(strip, ncol=min(8, frames)), 3), output_format="PNG",
+                    caption=f"The {frames} frames, left to right and top to bottom")
+        cols[3].download_button("Download GIF", gif, file_name=f"{name}_walk_{seed}_{seed_b}.gif", mime="image/gif",
+                                icon=":material/animated_images:", key="download_gif")
     except (ValueError, inference.WeightsError) as exc:
-        ui.show_error(exc, f"Could not generate with {name}")
+        ui.show_error(exc, f"Could not walk the latent space of {name}")
 
-st.subheader("Latent walk")
-walk_cols = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
-seed_a = walk_cols[0].number_input("From seed", 0, 99_999, value=int(seed), key="seed_a")
-seed_b = walk_cols[1].number_input("To seed", 0, 99_999, value=int(seed) + 1, key="seed_b")
-frames = walk_cols[2].slider("Frames", 4, 32, 12, key="frames")
-walk_digit = digit if conditional and digit is not None else (3 if conditional else None)
-try:
-    strip = inference.interpolate_digits(name, int(seed_a), int(seed_b), frames, digit=walk_digit)
-    ui.show_image(images.make_grid(strip, ncol=frames), scale=3)
-    gif = images.gif_bytes([images.upscale_nearest(f, 8) for f in strip], boomerang=True)
-    walk_cols[3].download_button("Download GIF", gif,
-                                 file_name=f"{name}_walk_{seed_a}_{seed_b}.gif", mime="image/gif",
-                                 icon=":material/animated_images:", key="download_gif")
-except (ValueError, inference.WeightsError) as exc:
-    ui.show_error(exc, f"Could not walk the latent space of {name}")
+
+latent_walk(*generate())
