@@ -208,9 +208,19 @@ def test_image_gan_page_generates_and_chains_the_face_upscaler(weights_dir):
     export_tiny_imagegan(weights_dir, "dcgan_cifar10", image_size=32)  # listed before the faces; they still open
     at = run_page("views/images.py")
     assert at.selectbox(key="img_model").value == "dcgan_faces64"
+    at.slider(key="img_n").set_value(24).run()
     at.toggle(key="img_upscale").set_value(True).run()
     assert not at.exception and not at.error
-    assert "face SRGAN" in at.image[0].captions[0]
+    caption = at.image[0].captions[0]
+    assert "16 faces generated at 64x64" in caption and "upscaled to 256x256" in caption  # "How many" counts
+    assert "(the first 16 of 24)" in caption
+    at.number_input(key="img_closer").set_value(5).run()
+    closer = [c for img in at.image for c in img.captions]
+    assert "sample 5: its 64x64 pixels, enlarged" in closer and "face SRGAN to 256x256" in closer
+    at.button(key="img_seed_new").click().run()
+    seed = at.session_state.img_seed
+    assert f"From seed {seed} (the one above)" in " ".join(c.value for c in at.caption)
+    assert at.query_params["seed"] in (str(seed), [str(seed)])
     at.radio(key="img_mode").set_value("Single image").run()
     assert not at.exception
 

@@ -24,53 +24,110 @@ with st.expander("How this works", icon=":material/school:"):
 
 models = ui.models_or_stop("images", "image GAN",
                            "python -m training.dcgan --arch dcgan --name dcgan_cifar10 --export")
-controls, output = st.columns([1, 2], gap="large")
-with controls:
-    names = list(models)
-    name = st.selectbox("Model", names, index=names.index(FACES) if FACES in names else 0,
-                        format_func=lambda n: models[n].get("title", n), key="img_model")
-    mode = st.radio("Show", ["Grid", "Single image"], horizontal=True, key="img_mode")
-    n = st.slider("How many", 4, 64, 16, step=4, key="img_n") if mode == "Grid" else 1
-    seed = ui.seed_controls("img_seed")
-    chain = name == FACES and SR_FACES in {m["name"] for m in inference.list_models("sr")}
-    upscale = chain and st.toggle("Upscale to 256 (face SRGAN)", key="img_upscale")
+MAX_UPSCALED = 16  # faces upscaled at once (each about 30 ms)
+names = list(models)
+ui.from_url("img_model", "model", str, set(names))
+ui.seed_from_url("img_seed")
+ui.from_url("img_mode", "mode", str, {"Grid", "Single image"})
+ui.from_url("img_n", "n", int, range(4, 65, 4))
+ui.from_url("img_walk_to", "to", int, range(0, 100_000))
 
-with output:
-    try:
-        t0 = time.perf_counter()
-        batch = inference.generate_images(name, n, seed=int(seed))
-        ms = (time.perf_counter() - t0) * 1000
-        size = batch.shape[1]
-        if upscale:
-            shown = batch[:8]
+
+@st.fragment
+def generate():
+    """Controls and samples; a fragment, so a slider step reruns only this part (a new model or seed reruns the
+    page, so the walk below follows)."""
+    controls, output = st.columns([1, 2], gap="large")
+    with controls:
+        name = st.selectbox("Model", names, index=names.index(FACES) if FACES in names else 0,
+                            format_func=lambda n: models[n].get("title", n), key="img_model")
+        mode = st.radio("Show", ["Grid", "Single image"], horizontal=True, key="img_mode")
+        n = st.slider("How many", 4, 64, 16, step=4, key="img_n") if mode == "Grid" else 1
+        seed = ui.seed_controls("img_seed")
+        chain = name == FACES and SR_FACES in {m["name"] for m in inference.list_models("sr")}
+        upscale = chain and st.toggle("Upscale to 256 (face SRGAN)", key="img_upscale")
+    ui.to_url(model=name, seed=seed, mode=mode, n=n if mode == "Grid" else None)
+    state = (name, seed)
+    if st.session_state.get("img_state", state) != state:
+        st.session_state.img_state = state
+        st.rerun(scope="app")
+    st.session_state.img_state = state
+
+    with output:
+        try:
             t0 = time.perf_counter()
-            sharp = np.stack([inference.upscale(img, SR_FACES) for img in shown])
-            up_ms = (time.perf_counter() - t0) * 1000
-            rows = np.concatenate([np.stack([images.upscale_nearest(img, 4) for img in shown]),
-                                   np.stack([sr.bicubic_upscale(img) for img in shown]), sharp])
-            ui.show_image(images.make_grid(rows, ncol=len(shown)),
-                          caption=f"Rows: the 64x64 sample (pixels enlarged) | bicubic | face SRGAN. Generated in "
-                                  f"{ms:.0f} ms, upscaled in {up_ms:.0f} ms.",
-                          download_name=f"{name}_seed{seed}_x4.png", key="img_download")
-        else:
-            scale = max(1, 256 // size) if mode == "Grid" else max(1, 512 // size)
-            picture = images.make_grid(batch, ncol=min(8, n)) if mode == "Grid" else batch[0]
-            ui.show_image(picture, scale=scale, caption=f"{models[name].get('title', name)}, seed {seed} - "
-                                                        f"generated in {ms:.0f} ms",
-                          download_name=f"{name}_seed{seed}.png", key="img_download")
-    except (ValueError, inference.WeightsError) as exc:
-        ui.show_error(exc, f"Could not generate with {name}")
+            batch = inference.generate_images(name, n, seed=int(seed))
+            ms = (time.perf_counter() - t0) * 1000
+            size = batch.shape[1]
+            title = models[name].get("title", name)
+            if upscale:
+                shown = batch[:MAX_UPSCALED]
+                t0 = time.perf_counter()
+                sharp = np.stack([inference.upscale(img, SR_FACES) for img in shown])
+                up_ms = (time.perf_counter() - t0) * 1000
+                ui.show_image(images.make_grid(sharp, ncol=min(4, len(sharp))),
+                              caption=f"{title}, seed {seed}: {len(shown)} faces generated at 64x64 in {ms:.0f} ms "
+                                      f"and upscaled to 256x256 in {up_ms:.0f} ms"
+                                      + (f" (the first {MAX_UPSCALED} of {n})" if n > MAX_UPSCALED else ""),
+                              download_name=f"{name}_seed{seed}_x4.png", key="img_download")
+            else:
+                scale = max(1, 256 // size) if mode == "Grid" else max(1, 512 // size)
+                picture = images.make_grid(batch, ncol=min(8, n)) if mode == "Grid" else batch[0]
+                ui.show_image(picture, scale=scale, caption=f"{title}, seed {seed} - generated in {ms:.0f} ms",
+                              download_name=f"{name}_seed{seed}.png", key="img_download")
+        except (ValueError, inference.WeightsError) as exc:
+            ui.show_error(exc, f"Could not generate with {name}")
+            return name, int(seed), None, chain
+    return name, int(seed), batch, chain
 
-st.subheader("Latent walk")
-walk_cols = st.columns(4, vertical_alignment="bottom")
-seed_a = walk_cols[0].number_input("From seed", 0, 99_999, value=int(seed), key="img_seed_a")
-seed_b = walk_cols[1].number_input("To seed", 0, 99_999, value=int(seed) + 1, key="img_seed_b")
-frames = walk_cols[2].slider("Frames", 4, 24, 10, key="img_frames")
-try:
-    strip = inference.interpolate_images(name, int(seed_a), int(seed_b), frames)
-    ui.show_image(images.make_grid(strip, ncol=frames), scale=2)
-    gif = images.gif_bytes([images.upscale_nearest(f, 4) for f in strip], boomerang=True)
-    walk_cols[3].download_button("Download GIF", gif, file_name=f"{name}_walk_{seed_a}_{seed_b}.gif",
-                                 mime="image/gif", icon=":material/animated_images:", key="img_gif")
-except (ValueError, inference.WeightsError) as exc:
-    ui.show_error(exc, f"Could not walk the latent space of {name}")
+
+def closer_look(batch, chain):
+    """One sample large: its pixels enlarged, and with the face SRGAN, bicubic beside the SRGAN's 256x256."""
+    if batch is None:
+        return
+    st.subheader("A closer look")
+    k = 1
+    if len(batch) > 1:
+        k = st.number_input(f"Sample (1 to {len(batch)}, left to right, top to bottom)", 1, len(batch), 1,
+                            key="img_closer")
+    img = batch[int(k) - 1]
+    size = img.shape[0]
+    views = [(images.upscale_nearest(img, 256 // size), f"sample {k}: its {size}x{size} pixels, enlarged")]
+    if chain:
+        views += [(sr.bicubic_upscale(img), "bicubic to 256x256"),
+                  (inference.upscale(img, SR_FACES), "face SRGAN to 256x256")]
+    for col, (picture, caption) in zip(st.columns(3), views):
+        col.image(picture, caption=caption, output_format="PNG", width="stretch")
+    st.caption("Hover a picture and press its full-screen button to see it at full size.")
+
+
+@st.fragment
+def latent_walk(name, seed):
+    st.subheader("Latent walk")
+    st.caption(f"From seed {seed} (the one above) to the seed you pick: the first image of each seed, morphing.")
+    if st.session_state.get("img_walk_from") != seed:
+        first = "img_walk_from" not in st.session_state
+        st.session_state.img_walk_from = seed
+        if not first or "img_walk_to" not in st.session_state:
+            st.session_state.img_walk_to = (seed + 1) % 100_000
+    cols = st.columns(3, vertical_alignment="bottom")
+    seed_b = cols[0].number_input("To seed", 0, 99_999, key="img_walk_to")
+    frames = cols[1].slider("Frames", 4, 32, 10, key="img_frames")
+    ui.to_url(to=seed_b)
+    try:
+        strip = inference.interpolate_images(name, seed, int(seed_b), frames)
+        scale = max(1, 128 // strip.shape[1])
+        gif = images.gif_bytes([images.upscale_nearest(f, 2 * scale) for f in strip], boomerang=True)
+        left, right = st.columns([1, 2], gap="large")
+        left.image(gif, caption=f"The walk, animated: seed {seed} to {seed_b}", width=256)
+        right.image(images.upscale_nearest(images.make_grid(strip, ncol=min(8, frames)), scale), output_format="PNG",
+                    caption=f"The {frames} frames, left to right and top to bottom")
+        cols[2].download_button("Download GIF", gif, file_name=f"{name}_walk_{seed}_{seed_b}.gif", mime="image/gif",
+                                icon=":material/animated_images:", key="img_gif")
+    except (ValueError, inference.WeightsError) as exc:
+        ui.show_error(exc, f"Could not walk the latent space of {name}")
+
+
+name, seed, batch, chain = generate()
+closer_look(batch, chain)
+latent_walk(name, seed)
