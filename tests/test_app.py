@@ -195,6 +195,14 @@ def test_history_page_shows_every_recorded_model():
     # a fine-tune names the model it started from, then its own command
     at.selectbox(key="history_model").set_value("pix2pix_shoes").run()
     assert not at.exception and "--init pix2pix_shoes" in at.code[-1].value and len(at.code) == 2
+    # the whole lineage, as everywhere else: 20,000 + 5,000 steps and both stages' minutes
+    assert "20,000 + 5,000 steps" in at.markdown[0].value and "both stages below" in at.markdown[0].value
+    assert any(c.value.startswith("Stage 1: the earlier `pix2pix_shoes` (20,000 steps") for c in at.caption)
+    # one small chart per quantity, each explained in plain words
+    charts = at.get("arrow_line_chart") or at.get("vega_lite_chart")
+    titles = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert len(charts) >= 4 and "**Discriminator loss** (`d_loss`)" in titles
+    assert any("guessing" in c.value for c in at.caption)
 
 
 def test_image_gan_page_generates_and_chains_the_face_upscaler(weights_dir):

@@ -4,8 +4,40 @@ import csv
 
 import streamlit as st
 
+from models import cards
 from models.manifest import contained
 from models.weights import read_manifest, weights_dir
+
+# What each logged quantity means, in plain words (one small chart each: their scales differ by orders of magnitude)
+MEANING = {
+    "g_loss": ("Generator loss, total", "How badly the generator is doing against everything it is scored on. In a "
+               "GAN it does not simply fall: it rises when the discriminator gets better."),
+    "d_loss": ("Discriminator loss", "How often the discriminator mistakes real for fake or fake for real. Near "
+               "1.39 (2 ln 2) it is guessing; near 0 it wins every time and the generator learns little."),
+    "d_real": ("Discriminator on real images", "Its average belief that a real image is real (1: sure)."),
+    "d_fake": ("Discriminator on generated images", "Its average belief that a generated image is real. When this "
+               "rises toward d_real, the fakes are harder to tell apart."),
+    "g_adv": ("Generator, fooling the discriminator", "The adversarial part of the generator's loss (lower: it "
+              "fools the discriminator more often)."),
+    "adversarial": ("Generator, fooling the discriminator", "The adversarial part of the generator's loss."),
+    "g_l1": ("Generator, distance to the real photo", "Mean absolute difference to the true photo, pixel by "
+             "pixel (lower is closer)."),
+    "pixel": ("Distance to the real image", "Mean absolute difference to the true image, pixel by pixel (lower "
+              "is closer)."),
+    "g_perceptual": ("Generator, distance in features", "Difference to the true photo as a pretrained SqueezeNet "
+                     "sees it: shapes and textures rather than exact pixels (lower is closer)."),
+    "perceptual": ("Distance in features", "Difference to the true image as a pretrained SqueezeNet sees it "
+                   "(lower is closer)."),
+    "grid": ("Mesh on the upsampler's grid", "Error at the frequencies of the 4-pixel sub-pixel grid, where a dot "
+             "pattern would show (lower: less mesh)."),
+    "frechet": ("Fréchet distance to real images", "How far the generated images are from real ones, as a "
+                "population (lower is better). Measured on samples every checkpoint."),
+    "val_psnr": ("Held-out PSNR", "Closeness to the true photos of the validation set, in dB (higher is better)."),
+    "val_bicubic_psnr": ("Held-out PSNR of bicubic", "The same for plain bicubic enlargement: the baseline."),
+    "val_gain_db": ("Gain over bicubic", "How many dB the model adds over bicubic on held-out photos (higher is "
+                    "better; above 0 it beats a plain resize)."),
+    "val_mesh": ("Mesh score, held-out", "Power on the upsampler's 4-pixel grid over its surroundings (1.0: none)."),
+}
 
 st.title("How they learned")
 st.caption("A GAN's losses do not simply go down: the generator and the discriminator push against each other. "
@@ -29,29 +61,41 @@ def curves(path, mtime):
 
 name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="history_model")
 entry, files = models[name], models[name]["history"]
-minutes = entry.get("train_time_s", 0) / 60
-st.markdown(f"**{entry.get('title', name)}** (`{name}`): {entry.get('steps', 0):,} steps of batch "
-            f"{entry.get('batch_size', '?')}, {minutes:.0f} min of training on {entry.get('hardware', 'unknown')}; "
-            f"data: {entry.get('dataset', 'unknown')}.")
+start = entry.get("init_model")
+st.markdown(f"**{entry.get('title', name)}** (`{name}`): {cards.training(entry)} of training in all"
+            + (" (both stages below)" if start else "") + f", on {entry.get('hardware', 'unknown')}; "
+            f"data: {cards.dataset_name(entry.get('dataset'))}.")
 left, right = st.columns([2, 3], gap="large")
 with left:
     if "gif" in files and contained(folder, files["gif"]).exists():  # the manifest's paths stay in weights/
         st.image(str(contained(folder, files["gif"])), caption="Samples at fixed inputs, from the first checkpoint to the last",
                  width="stretch")
 with right:
-    for key, title in (("eval", "Quality measured during training"), ("log", "Losses")):
+    series = {}
+    for key in ("eval", "log"):  # quality first, then the losses
         path = contained(folder, files[key]) if key in files else None
         if path is not None and path.exists():
-            data = curves(str(path), path.stat().st_mtime)
-            columns = [c for c in data if c != "step"]
-            st.markdown(f"**{title}**")
-            st.line_chart(data, x="step", y=columns, height=220)
+            series.update({k: v for k, v in curves(str(path), path.stat().st_mtime).items()})
+    steps = series.pop("step", None)
+    if steps:
+        st.caption("One chart per quantity, over training steps" + (" (of this stage)" if start else "") + ".")
+        shown = [k for k in MEANING if k in series] + [k for k in series if k not in MEANING]
+        for row in range(0, len(shown), 2):
+            for col, key in zip(st.columns(2), shown[row:row + 2]):
+                title, meaning = MEANING.get(key, (key, ""))
+                with col:
+                    st.markdown(f"**{title}** (`{key}`)")
+                    st.line_chart({"step": steps, key: series[key]}, x="step", y=key, height=150)
+                    if meaning:
+                        st.caption(meaning)
 st.markdown("**Retrain it**")
 start = entry.get("init_model")
 if start:  # a fine-tune: the model it started from first
-    st.caption(f"Starts from `{start['name']}`, trained by:")
+    st.caption(f"Stage 1: the earlier `{start['name']}` ({start.get('steps', 0):,} steps, "
+               f"{start.get('train_time_s', 0) / 60:.0f} min), trained by:")
     st.code(start.get("command", "unknown"), language="bash")
-    st.caption("then:")
+    st.caption(f"Stage 2: fine-tuned from it ({entry.get('steps', 0):,} steps, "
+               f"{entry.get('train_time_s', 0) / 60:.0f} min) by:")
 if entry.get("stages"):  # one run, resumed with new settings: its commands in order
     for stage in entry["stages"]:
         st.caption(f"Steps {stage['steps']}" + (f" ({stage['result']})" if stage.get("result") else "") + ":")
