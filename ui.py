@@ -85,6 +85,23 @@ def seed_controls(key):
     return int(seed)
 
 
+def result_first(key):
+    """A container whose columns (controls left, result right on a desktop) stack with the result on top on a
+    phone, so that what a visitor asked for lands where they look, not a screen below the controls."""
+    st.html(f"<style>@media (max-width: 640px) {{ .st-key-{key} [data-testid='stHorizontalBlock'] "
+            "{ flex-direction: column-reverse; } }</style>")
+    return st.container(key=key)
+
+
+def scroll_here_on_phones():
+    """On a narrow screen, scroll the page so that what follows is in view (a result that the stacked columns
+    put below the controls)."""
+    anchor = f"gs-anchor-{uuid.uuid4().hex[:8]}"
+    st.html(f'<div id="{anchor}"></div><script>if (window.innerWidth <= 640) setTimeout(() => {{ const a = '
+            f'document.getElementById("{anchor}"); if (a) a.scrollIntoView({{behavior: "smooth", block: "start"}}); '
+            '}, 300);</script>', unsafe_allow_javascript=True)  # after the result below it is laid out
+
+
 def from_url(key, param, parse, allowed=None):
     """Start widget ``key`` from the page address (``?param=value``) on a visitor's first run, so that a shared
     link shows exactly what its sender saw. A value that does not parse or is not ``allowed`` is ignored."""

@@ -201,3 +201,35 @@ def test_image_gan_page_chains_faces_into_the_face_srgan(faces_server, browser):
     page.screenshot(path=str(SCREENSHOTS / "image_gan_chain.png"), full_page=True)
     assert not page.locator('[data-testid="stException"]').count()
     assert not page.locator('[data-testid="stAlertContentError"]').count()
+
+
+def test_on_a_phone_results_land_where_the_visitor_looks(streamlit_server, sr_server, browser, tmp_path):
+    """390x844: the digits grid is on the first screen, and after Upscale the result is scrolled into view."""
+    from PIL import Image
+
+    from tests.test_sr_training import photo
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    page = browser.new_page(**phone)
+    page.goto(streamlit_server + "/digits")
+    grid = page.locator('[data-testid="stImage"] img').first
+    grid.wait_for(timeout=60_000)
+    box = grid.bounding_box()
+    assert box["y"] + box["height"] / 2 < 844, box  # its middle on the first screen
+    page.screenshot(path=str(SCREENSHOTS / "phone_digits.png"))
+
+    page = browser.new_page(**phone)
+    page.goto(sr_server + "/upscale")
+    page.get_by_role("heading", name="Super-resolution (x2, x3, x4)").wait_for(timeout=60_000)
+    page.locator('[data-testid="stRadio"]').get_by_text("Upload", exact=True).click()
+    upload = tmp_path / "p.png"
+    Image.fromarray(photo(40, 60)).save(upload)
+    page.locator('[data-testid="stFileUploader"]', has_text="A small photo").locator("input[type=file]").set_input_files(
+        str(upload))
+    page.locator('[data-testid="stImageCaption"]', has_text="Input, 60x40 pixels").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Upscale", exact=True).click()
+    view = page.locator(".gs-cmp-view")
+    view.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # the smooth scroll
+    box = view.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 844 and 0 <= box["x"] and box["x"] + box["width"] <= 390, box
+    page.screenshot(path=str(SCREENSHOTS / "phone_upscale.png"))

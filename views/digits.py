@@ -40,7 +40,7 @@ def generate():
     """Model, mode, digit and seed on the left, the picture on the right. A fragment: moving "How many" with the
     arrow keys reruns this part only, not the latent walk below (a change of model, digit or seed reruns the
     page, so the walk follows)."""
-    controls, output = st.columns([1, 2], gap="large")
+    controls, output = ui.result_first("digits_block").columns([1, 2], gap="large")
     with controls:
         name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="variant",
                             index=list(models).index(inference.DEFAULT_DIGITS) if inference.DEFAULT_DIGITS in models

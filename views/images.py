@@ -37,7 +37,7 @@ ui.from_url("img_walk_to", "to", int, range(0, 100_000))
 def generate():
     """Controls and samples; a fragment, so a slider step reruns only this part (a new model or seed reruns the
     page, so the walk below follows)."""
-    controls, output = st.columns([1, 2], gap="large")
+    controls, output = ui.result_first("images_block").columns([1, 2], gap="large")
     with controls:
         name = st.selectbox("Model", names, index=names.index(FACES) if FACES in names else 0,
                             format_func=lambda n: models[n].get("title", n), key="img_model")

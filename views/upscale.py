@@ -122,6 +122,8 @@ with upscale_tab:
             stored = st.session_state.get("sr_result")
             if stored and stored[0] == key:
                 _, result, seconds = stored
+                if go:
+                    ui.scroll_here_on_phones()
                 h, w = result.shape[:2]
                 st.caption(f"{image.shape[1]}x{image.shape[0]} -> {w}x{h} in {seconds:.2f} s "
                            f"({image.shape[0] * image.shape[1] * scale * scale / 1e6 / seconds:.2f} "
