@@ -62,7 +62,8 @@ def from_canvas(canvas, base=None):
     are ink, white strokes (the eraser: a white pen) clear it, also on ``base``, an optional sketch (H, W)
     shown behind the strokes (an example to start from)."""
     alpha = canvas[..., 3].astype(np.float32) / 255.0
-    stroke = np.where(cv2.cvtColor(np.ascontiguousarray(canvas[..., :3]), cv2.COLOR_RGB2GRAY) < 200, 0.0, 255.0)
+    # any stroke that is not white is ink (light grey or yellow too); white is the eraser
+    stroke = np.where(cv2.cvtColor(np.ascontiguousarray(canvas[..., :3]), cv2.COLOR_RGB2GRAY) < 245, 0.0, 255.0)
     under = np.full(alpha.shape, 255.0) if base is None else cv2.resize(
         base, (alpha.shape[1], alpha.shape[0]), interpolation=cv2.INTER_AREA).astype(np.float32)
     return np.clip(np.rint(under * (1.0 - alpha) + stroke * alpha), 0, 255).astype(np.uint8)
@@ -73,6 +74,8 @@ def normalize_sketch(image):
 
     A canvas RGBA image with a transparent background is read as its strokes on white (``from_canvas``); a
     colour drawing becomes grey; an inverted drawing (light lines on a dark ground, e.g. an edge map) is flipped.
+    Then the contrast is stretched from the paper to the ink: light pencil, grey or coloured lines and a scan's
+    grey paper become black lines on white (no fixed threshold); a page with no visible line stays blank.
     """
     arr = np.asarray(image)
     if arr.ndim == 3 and arr.shape[2] == 4 and arr[..., 3].min() == 0:
@@ -80,7 +83,24 @@ def normalize_sketch(image):
     gray = cv2.cvtColor(_rgb(arr), cv2.COLOR_RGB2GRAY)
     if np.median(gray) < 128:  # mostly dark: light lines on black
         gray = 255 - gray
-    return gray
+    return stretch_ink(gray)
+
+
+MIN_CONTRAST = 16  # grey levels between the paper and the darkest lines for a line to count as drawn
+
+
+def stretch_ink(gray):
+    """Map the paper's grey (its median) to white and the ink's (the darkest 0.05% of pixels, so even a few
+    1-pixel lines count) to black, linearly; a page whose darkest pixels are within ``MIN_CONTRAST`` of the
+    paper has no line and becomes white."""
+    gray = np.asarray(gray)
+    paper = float(np.median(gray))
+    ink = float(np.percentile(gray, 0.05))
+    if paper - ink < MIN_CONTRAST:
+        return np.full_like(gray, 255)
+    ink = min(ink, paper - MIN_CONTRAST)
+    out = (gray.astype(np.float32) - ink) / (paper - ink) * 255.0
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def is_blank(sketch, min_ink=0.001):

@@ -80,6 +80,29 @@ def test_inverted_sketch_is_flipped():
     assert clean[0, 0] == 255 and clean[32, 12] == 0
 
 
+@pytest.mark.parametrize("paper,ink,width", [(255, 215, 2), (228, 190, 2), (255, 120, 1), (200, 150, 3)])
+def test_light_grey_thin_lines_and_grey_paper_are_drawings_not_blank(paper, ink, width):
+    """A scanned pencil drawing: light grey lines, maybe 1 px, maybe on grey paper; never refused as empty."""
+    scan = np.full((256, 256), paper, np.uint8)
+    cv2.ellipse(scan, (128, 140), (90, 50), 0, 0, 360, ink, width)
+    clean = sketch.normalize_sketch(np.dstack([scan] * 3))
+    assert not sketch.is_blank(clean)
+    assert clean[5, 5] == 255 and clean[140, 38] < 60  # paper to white, the line (its middle) to near black
+
+
+def test_coloured_canvas_strokes_are_ink_and_white_still_erases():
+    canvas = np.zeros((100, 150, 4), np.uint8)
+    cv2.line(canvas, (10, 10), (140, 90), (255, 220, 0, 255), 3)  # yellow pen: luminance about 215
+    clean = sketch.normalize_sketch(canvas)
+    assert clean[10, 10] == 0 and not sketch.is_blank(clean)
+
+
+def test_a_page_with_no_visible_line_stays_blank():
+    flat = np.full((64, 64, 3), 230, np.uint8)
+    flat[10, 10] = 222  # scanner noise, not a line
+    assert sketch.is_blank(sketch.normalize_sketch(flat))
+
+
 def test_empty_canvas_is_blank():
     assert sketch.is_blank(sketch.normalize_sketch(np.zeros((80, 80, 4), np.uint8)))
     assert not sketch.is_blank(sketch.photo_to_sketch(product_photo()))
