@@ -17,4 +17,4 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_stcore/health' % os.environ.get('PORT', '8501'), timeout=4)"
 # Container hosts set PORT; the default is Streamlit's 8501.
-CMD ["sh", "-c", "exec python serve.py --server.address=0.0.0.0 --server.port=${PORT:-8501}"]
+CMD ["sh", "-c", "exec streamlit run app.py --server.address=0.0.0.0 --server.port=${PORT:-8501}"]

@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 .PHONY: run test setup setup-dev browser train-digits bench clean-venv
 
 run: setup
-	$(BIN)/python serve.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 test: setup-dev browser

@@ -1,4 +1,4 @@
-"""GAN Studio: a Streamlit app serving our own pretrained GAN generators. Run: streamlit run app.py
+"""GAN Studio's router (run by ``app.py``'s server for every page view): the menu, and the page asked for.
 
 The page scripts live in views/, not pages/: Streamlit routes through a pages/ folder (skipping this router)
 for any request that arrives before some session has run st.navigation, e.g. a first visitor's deep link.

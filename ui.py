@@ -203,6 +203,7 @@ class JobQueue:
                 raise
             self.line.pop(0)
             self.running += 1
+            self.cond.notify_all()  # the others move up the line: let them say so
         try:
             yield
         finally:

@@ -41,8 +41,8 @@ def generation(repeats=50):
     return rows, round(peak_rss_mb(), 1)
 
 
-def cold_start(runs=3, plain=False, visit_after_s=0.0):
-    """Seconds from launching the app (`python serve.py`, or with ``plain`` `streamlit run app.py`) to the digits
+def cold_start(runs=3, visit_after_s=0.0):
+    """Seconds from launching the app (`streamlit run app.py`, as `make run` and Streamlit Community Cloud do) to the digits
     page showing its first grid in chromium, the visitor arriving as soon as the server answers (or
     ``visit_after_s`` later: then the page's own time, from the visit to the grid, is reported too)."""
     from playwright.sync_api import sync_playwright
@@ -51,7 +51,7 @@ def cold_start(runs=3, plain=False, visit_after_s=0.0):
         browser = p.chromium.launch(executable_path=live.chromium_path(), args=live.CHROMIUM_ARGS)
         for _ in range(runs):
             t0 = time.perf_counter()
-            with live.streamlit_app(plain=plain) as (url, proc):
+            with live.streamlit_app() as (url, proc):
                 healthy = time.perf_counter() - t0
                 time.sleep(visit_after_s)
                 page = browser.new_page()
@@ -70,9 +70,8 @@ def cold_start(runs=3, plain=False, visit_after_s=0.0):
 def main():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     gen, rss = generation()
-    cold = {"serve.py": cold_start(), "streamlit run app.py": cold_start(plain=True),
-            "serve.py, visitor 10 s after start": cold_start(visit_after_s=10),
-            "streamlit run app.py, visitor 10 s after start": cold_start(plain=True, visit_after_s=10)}
+    cold = {"streamlit run app.py (= make run)": cold_start(),
+            "streamlit run app.py, visitor 10 s after start": cold_start(visit_after_s=10)}
     result = {"cpu_count": os.cpu_count(), "generation_100": gen, "bench_process_peak_rss_mb": rss, "cold_start": cold}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "digits.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -36,13 +36,12 @@ def wait_healthy(url, timeout=60.0, proc=None):
 
 
 @contextlib.contextmanager
-def streamlit_app(log_path=None, env=None, plain=False):
-    """Run the app on a free port as `make run` does (``serve.py``), or with ``plain`` as `streamlit run app.py`;
+def streamlit_app(log_path=None, env=None):
+    """Run the app on a free port as `make run` and Streamlit Community Cloud do (`streamlit run app.py`);
     yields ``(url, process)``. Output goes to ``log_path`` (or nowhere)."""
     port = free_port()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
-    launch = ["-m", "streamlit", "run", str(ROOT / "app.py")] if plain else [str(ROOT / "serve.py")]
-    proc = subprocess.Popen([sys.executable, *launch, "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=ROOT, env=env or os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -51,7 +51,7 @@ def tiny_mnist(path, n=96, seed=0):
 
 @pytest.fixture(scope="session")
 def streamlit_server():
-    """The real app (`python serve.py`, as `make run` starts it) on a free loopback port, serving the shipped weights."""
+    """The real app (`streamlit run app.py`, as `make run` starts it) on a free loopback port, serving the shipped weights."""
     SCREENSHOTS.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != weights.WEIGHTS_ENV}
     with live.streamlit_app(SCREENSHOTS / "streamlit.log", env) as (url, _):

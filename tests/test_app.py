@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 from models.weights import read_manifest
 from tests.conftest import ROOT
 
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "router.py")  # app.py makes the server; AppTest runs the router
 TIMEOUT = 60
 
 

@@ -1,5 +1,5 @@
 """A real browser (Debian's chromium via Playwright) against the app started as `make run` starts it
-(`python serve.py`) on a free port."""
+(`streamlit run app.py`) on a free port."""
 
 import pytest
 
@@ -23,7 +23,7 @@ def test_digits_page_in_a_real_browser(streamlit_server, browser):
     page.goto(streamlit_server + "/digits")  # a deep link as the server's first request
     page.get_by_role("heading", name="Handwritten digits").wait_for(timeout=60_000)
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
-    assert "Home" in nav and "app" not in nav.split()  # routed by app.py's st.navigation
+    assert "Home" in nav and "app" not in nav.split()  # routed by router.py's st.navigation
     page.wait_for_function("() => document.title === 'Handwritten digits · GAN Studio'", timeout=30_000)
     icons = page.locator("link[rel*=icon]").evaluate_all("links => links.map(l => l.href)")
     assert icons and all(h.startswith(streamlit_server) for h in icons), icons  # served by the app itself
@@ -40,6 +40,8 @@ def test_digits_page_in_a_real_browser(streamlit_server, browser):
     width = grid.evaluate("img => img.naturalWidth")
     assert width > 500  # a 60-digit grid enlarged 3x
     page.screenshot(path=str(SCREENSHOTS / "digits.png"), full_page=True)
+    # app.py's server warmed up the first page's model as it started (plain `streamlit run app.py`)
+    assert "warm-up: cdcgan ready" in (SCREENSHOTS / "streamlit.log").read_text()
     assert not page.locator('[data-testid="stException"]').count()
     assert not errors
 
@@ -189,15 +191,17 @@ def test_image_gan_page_chains_faces_into_the_face_srgan(faces_server, browser):
     page = open_page(browser, faces_server + "/images", "Image GANs")
     page.locator('[data-testid="stImageCaption"]', has_text="generated in").wait_for(timeout=60_000)
     page.get_by_text("Upscale to 256 (face SRGAN)").click()
-    caption = page.locator('[data-testid="stImageCaption"]', has_text="bicubic | face SRGAN")
+    caption = page.locator('[data-testid="stImageCaption"]', has_text="upscaled to 256x256")
     caption.wait_for(timeout=60_000)
-    assert "upscaled in" in caption.inner_text()
-    # the chain's picture: three rows (sample | bicubic | SR) of eight 256x256 faces, not the 2-row grid before
+    assert "16 faces generated at 64x64" in caption.inner_text()  # "How many" (16) is respected
+    # the chain's picture: the 16 faces at 256x256, four a row (no longer eight squeezed into one strip)
     chained = page.locator('[data-testid="stImage"]', has=caption).locator("img")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chained.element_handle(),
                            timeout=30_000)
     width, height = chained.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-    assert abs(width / height - (8 * 258 + 2) / (3 * 258 + 2)) < 0.02, (width, height)
+    assert (width, height) == (4 * 258 + 2, 4 * 258 + 2), (width, height)
+    closer = page.locator('[data-testid="stImageCaption"]', has_text="face SRGAN to 256x256")
+    closer.wait_for(timeout=30_000)  # a closer look at one face: pixels | bicubic | SRGAN
     page.screenshot(path=str(SCREENSHOTS / "image_gan_chain.png"), full_page=True)
     assert not page.locator('[data-testid="stException"]').count()
     assert not page.locator('[data-testid="stAlertContentError"]').count()

@@ -36,6 +36,7 @@ def test_degraded_pairs_are_reproducible_and_worse_than_clean():
 def test_realworld_works_inside_tf_data_for_training():
     from training.sr import make_dataset
     photos = [photo(140, 150, seed=s) for s in range(3)]
-    lr, hr = next(iter(make_dataset(photos, 64, 4, seed=0, degradation="realworld")))
+    # take(1): the pipeline ends, so its parallel map and prefetch threads stop with this test
+    [(lr, hr)] = list(make_dataset(photos, 64, 4, seed=0, degradation="realworld").take(1))
     assert lr.shape == (4, 16, 16, 3) and hr.shape == (4, 64, 64, 3)
     assert 0.0 <= float(tf.reduce_min(lr)) and float(tf.reduce_max(lr)) <= 1.0

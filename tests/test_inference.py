@@ -85,7 +85,7 @@ def test_warm_up_loads_the_first_page_model_and_reports_the_rest(caplog):
 
 
 def test_reading_the_manifest_does_not_import_tensorflow():
-    """The router and the pages' headers render while TensorFlow is still loading (serve.py's head start)."""
+    """The router and the pages' headers render while TensorFlow is still loading (app.py's warm-up)."""
     code = ("import sys, ui, models.weights, models.images, models.uploads; models.weights.read_manifest(); "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -175,8 +175,8 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     tuned_entry = inference.model_info("pix2pix_shoes_ft")
     assert tuned_entry["loss"] == {"adversarial": 1.0, "l1": 100.0}
     assert tuned_entry["init_model"]["steps"] == 2 and tuned_entry["init_model"]["sha256"] == entry["sha256"]
-    from models.__main__ import _training  # noqa: PLC0415
-    assert _training(tuned_entry).startswith("2 + 1 steps x 2")
+    from models.cards import training  # noqa: PLC0415
+    assert training(tuned_entry).startswith("2 + 1 steps x 2")
     # resumed after the starting model was replaced, the run still names the one it began from
     common.write_manifest_entry(weights_dir, "pix2pix_shoes", {**entry, "steps": 99})
     pix2pix.main(tune[:-1] + ["pix2pix_shoes", "--steps", "2", "--export"])

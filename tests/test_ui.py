@@ -27,7 +27,9 @@ def test_job_queue_runs_at_most_n_at_once_in_arrival_order():
     for i in range(5):
         threads.append(threading.Thread(target=job, args=(i,)))
         threads[-1].start()
-        time.sleep(0.02)  # arrive in order
+        deadline = time.monotonic() + 5
+        while queue.running + queue.waiting() < min(i + 1, 5) and time.monotonic() < deadline:
+            time.sleep(0.005)  # each arrives (holds a slot or stands in line) before the next one comes
     for t in threads:
         t.join(timeout=10)
     assert peak[0] == 2 and order == [0, 1, 2, 3, 4]

@@ -49,12 +49,12 @@ def load_rgb(path):
         return np.asarray(im.convert("RGB"))
 
 
-def make_dataset(photos, hr_size, batch_size, seed, scale=4, degradation="bicubic"):
+def make_dataset(photos, hr_size, batch_size, seed, scale=4, degradation="bicubic", upload_share=0.5):
     """Endless (LR, HR) float batches in [0, 1]: random HR crops, randomly flipped and rotated by multiples of
     90 degrees; LR by antialiased bicubic, rounded to 8 bits like a real image (``degradation="bicubic"``), or
     by ``degrade.realworld`` (``"realworld"``: blur, resizes, noise, JPEG, once or twice), with
-    ``degrade.upload`` (bicubic, sensor noise, JPEG) for a quarter of the crops so that mildly degraded and
-    clean-ish photos are not over-sharpened.
+    ``degrade.upload`` (bicubic, sensor noise on half, JPEG at quality 30 to 95) for ``upload_share`` of the
+    crops, so that mildly degraded photos, the most common upload, are not over-sharpened or over-smoothed.
 
     The photos go in as raw bytes and every step is a TensorFlow op: no Python generator (``from_generator``
     sets a low malloc trim threshold that made each training step about 40% slower here).
@@ -84,8 +84,8 @@ def make_dataset(photos, hr_size, batch_size, seed, scale=4, degradation="bicubi
 
     def realworld(hr, seed):
         hr = tf.cast(hr, tf.float32)
-        lr = tf.cond(seed[1] % 4 == 0, lambda: degrade.upload(hr, seed, scale, {"noise_sigma": (1.0, 15.0),
-                                                                               "jpeg_range": (30, 95)}),
+        mild = tf.cast(seed[1] % 1000, tf.float32) < 1000.0 * upload_share
+        lr = tf.cond(mild, lambda: degrade.upload(hr, seed, scale, {"noise_sigma": (1.0, 15.0), "jpeg_range": (30, 95)}),
                      lambda: degrade.realworld(hr, seed, scale))
         lr = tf.ensure_shape(tf.reshape(lr, (hr_size // scale, hr_size // scale, 3)), (hr_size // scale,) * 2 + (3,))
         return tf.clip_by_value(tf.round(lr), 0, 255) / 255.0, hr / 255.0
@@ -295,7 +295,8 @@ def train(args):
 
     print(f"{args.name} ({args.stage}): G {generator.count_params():,} params, {len(photos)} photos, "
           f"{args.hr_size}px crops, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
-    common.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed, degradation=args.degradation),
+    common.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed, degradation=args.degradation,
+                                   upload_share=args.upload_share),
                run, args, sample_grid,
                eval_fn if val else None)
     if args.export and common.is_chief():
@@ -304,7 +305,8 @@ def train(args):
                               steps=run.step, batch_size=args.batch_size, hr_size=args.hr_size,
                               train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
                               stage=args.stage, init=args.init, init_model=init_model,
-                              degradation=args.degradation,
+                              degradation=args.degradation + (f" ({args.upload_share:g} of crops: upload recipe)"
+                                                               if args.degradation == "realworld" else ""),
                               loss={"pixel_l1": 1.0, **({"perceptual": args.w_perceptual,
                                                           "adversarial": args.w_adversarial} if gan else {}),
                                     **({"grid": args.w_grid} if args.w_grid else {})})
@@ -368,6 +370,9 @@ def main(argv=None):
     p.add_argument("--degradation", choices=["bicubic", "realworld"], default="bicubic",
                    help="how LR crops are made: bicubic (the classic benchmark protocol) or realworld (blur, "
                         "resizes, noise and JPEG, Real-ESRGAN-style; see training/degrade.py)")
+    p.add_argument("--upload-share", type=float, default=0.5,
+                   help="with --degradation realworld: the share of crops made by the milder upload recipe "
+                        "(bicubic, noise on half, JPEG 30-95) instead (default %(default)s)")
     p.add_argument("--d-feat", type=int, default=32, help="discriminator width (64 in the paper)")
     p.add_argument("--perceptual", choices=["squeezenet", "vgg19"], default="squeezenet")
     perceptual.add_weights_argument(p, "the perceptual loss and distance")
