@@ -9,7 +9,7 @@ weights are only ever loaded into models built here. It is made on first use, so
 def __getattr__(name):  # PEP 562: `from models import BUILDERS` imports Keras (and TensorFlow) only then
     if name != "BUILDERS":
         raise AttributeError(f"module 'models' has no attribute {name!r}")
-    from models import digits, imagegan, pix2pix, sr  # noqa: PLC0415
+    from models import digits, faces, imagegan, pix2pix, sr  # noqa: PLC0415
 
     builders = globals()["BUILDERS"] = {
         "mlp_generator": digits.mlp_generator,
@@ -17,6 +17,7 @@ def __getattr__(name):  # PEP 562: `from models import BUILDERS` imports Keras (
         "dcgan_generator": digits.dcgan_generator,
         "dcgan_discriminator": digits.dcgan_discriminator,
         "digit_judge": digits.digit_judge,
+        "attribute_predictor": faces.attribute_predictor,
         "sr_generator": sr.sr_generator,
         "sr_discriminator": sr.sr_discriminator,
         "rrdb_generator": sr.rrdb_generator,

@@ -8,6 +8,7 @@
     python -m models sketch2photo drawing.png folder/ --domain shoes --out photos/ [--variation 3] [--keep-going]
     python -m models photo2sketch photo.jpg --domain faces --out sketches/
     python -m models generate --model dcgan_faces64 -n 16 --seed 0 [--upscale] --out grid.png
+    python -m models generate --model dcgan_faces64 -n 8 --edit age=2 --edit male=-1 --out older_women.png
 """
 
 import argparse
@@ -27,8 +28,9 @@ def cmd_list(args):
     for m in rows:
         metrics = m.get("metrics", {})
         shown = ", ".join(f"{k} {v}" for k, v in metrics.items() if isinstance(v, (int, float)))
+        edits = f"  edits: {', '.join(m['edits'])}" if m.get("edits") else ""
         print(f"{m['name']:<14} {m.get('task', ''):<11} {m.get('params', 0):>10,} params  "
-              f"{m.get('title', '')}" + (f"  [{shown}]" if shown else ""))
+              f"{m.get('title', '')}" + (f"  [{shown}]" if shown else "") + edits)
 
 
 def digits_table():
@@ -241,8 +243,22 @@ def cmd_photo2sketch(args):
                           f"{args.domain}_sketch")
 
 
+def parse_edits(pairs):
+    """``["age=2", "male=-1"]`` -> {"age": 2.0, "male": -1.0}; ``ValueError`` for a malformed one."""
+    edits = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        try:
+            edits[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--edit takes NAME=NUMBER (e.g. age=2), got {pair!r}.") from None
+        if not sep or not name.strip():
+            raise ValueError(f"--edit takes NAME=NUMBER (e.g. age=2), got {pair!r}.")
+    return edits
+
+
 def cmd_generate(args):
-    batch = inference.generate_images(args.model, args.n, args.seed)
+    batch = inference.generate_images(args.model, args.n, args.seed, edits=parse_edits(args.edit))
     if args.upscale:  # generate, then super-resolve with the face SRGAN (64 -> 256)
         batch = np.stack([inference.upscale(img, args.sr_model) for img in batch])
     _write_image(args.out, images.make_grid(batch, ncol=args.ncol or min(args.n, 8)))
@@ -287,6 +303,9 @@ def main(argv=None):
     p.add_argument("--ncol", type=bounded_int(1, 100), help="images per row (default 8)")
     p.add_argument("--upscale", action="store_true", help="super-resolve each image 4x (face SRGAN)")
     p.add_argument("--sr-model", default="srgan_faces", help="the SR model for --upscale")
+    p.add_argument("--edit", action="append", metavar="NAME=AMOUNT",
+                   help="steer the faces, e.g. --edit age=2 --edit male=-1 (amounts -3 to 3; `list` shows a "
+                        "model's edits)")
     p.add_argument("--out", type=Path, default=Path("images.png"))
     p.set_defaults(func=cmd_generate)
 

@@ -54,6 +54,14 @@ def _vs(key, base, fmt="{:.3g}"):
                       if isinstance(m.get(key), (int, float)) and isinstance(m.get(base), (int, float)) else "–")
 
 
+def _vs2(group, base_group, key, fmt):
+    """'value (baseline)' from two nested groups of metrics."""
+    def cell(m):
+        a, b = m.get(group, {}).get(key), m.get(base_group, {}).get(key)
+        return f"{fmt.format(a)} ({fmt.format(b)})" if a is not None and b is not None else "–"
+    return cell
+
+
 def _gain(metrics_key, fmt="{:+.2f} dB"):
     return lambda e: (fmt.format(e[metrics_key]["psnr"] - e[metrics_key]["bicubic_psnr"])
                       if "psnr" in e.get(metrics_key, {}) else "–")
@@ -99,6 +107,13 @@ TASKS = {
         "columns": [("Fréchet ↓", _num("frechet", "{:,.0f}")),
                     ("floor (real held-out)", _num("frechet_real_test_vs_train", "{:,.0f}")),
                     ("baseline (blurred)", _num("frechet_blurred_train", "{:,.0f}"))]},
+    "attributes": {
+        "title": "The face attribute reader",
+        "explain": "The CNN that reads a face's age and gender, used to find the face GAN's age and gender "
+                   "directions and to measure them; scored on the 500 held-out face photos (in brackets: always "
+                   "guessing the median age, or the more common gender).",
+        "columns": [("age error ↓ (years; baseline)", _vs2("val", "val_baseline", "age_mae_years", "{:.1f}")),
+                    ("gender accuracy ↑ (baseline)", _vs2("val", "val_baseline", "gender_accuracy", "{:.1%}"))]},
     "classifier": {
         "title": "The digit judge",
         "explain": "The CNN classifier that scores the digit models.",

@@ -166,11 +166,42 @@ def _image_noise(info, n, seed):
     return np.random.default_rng(seed).standard_normal((n, info["args"]["latent_dim"])).astype("float32")
 
 
-def generate_images(model, n, seed=0):
+EDIT_RANGE = (-3.0, 3.0)
+
+
+def _edited(info, noise, edits):
+    """``noise`` moved along the model's attribute directions (manifest ``edits``) by ``edits`` {name: amount}."""
+    if not edits:
+        return noise
+    known = info.get("edits", {})
+    if not isinstance(edits, dict):
+        raise ValueError(f"edits must be a dict of attribute -> amount, got {type(edits).__name__}.")
+    for name, amount in edits.items():
+        if name not in known:
+            allowed = ", ".join(sorted(known)) or "none: this model has no attribute directions"
+            raise ValueError(f"Unknown edit {name!r} for '{info['name']}'. Allowed: {allowed}.")
+        if isinstance(amount, bool) or not isinstance(amount, (int, float, np.integer, np.floating)) \
+                or not EDIT_RANGE[0] <= float(amount) <= EDIT_RANGE[1]:
+            raise ValueError(f"Edit {name!r} must be a number from {EDIT_RANGE[0]:g} to {EDIT_RANGE[1]:g}, "
+                             f"got {amount!r}.")
+    out = noise
+    for name, amount in edits.items():
+        if amount:  # an edit of 0 leaves the noise exactly as it is
+            step = np.float32(float(amount) * known[name].get("scale", 1.0))
+            out = out + step * np.asarray(known[name]["direction"], np.float32)
+    return out
+
+
+def generate_images(model, n, seed=0, edits=None):
     """``n`` images from an image GAN (``dcgan_cifar10``, ``sagan_cifar10``, ``dcgan_faces64``): uint8
-    (n, H, W, 3). The same seed gives the same images, and a bigger ``n`` extends a smaller one."""
+    (n, H, W, 3). The same seed gives the same images, and a bigger ``n`` extends a smaller one.
+
+    ``edits``: {attribute: amount} for a model whose manifest lists attribute directions (``list_models`` /
+    ``model_info(...)["edits"]``; the face GAN: ``age``, ``male``), each amount from -3 to 3; 0 is the unedited
+    image, the same seed keeps the same person.
+    """
     info, net = _model_for(model, "images", "an image GAN")
-    return _run_generator(net, _image_noise(info, n, seed))
+    return _run_generator(net, _edited(info, _image_noise(info, n, seed), edits))
 
 
 def interpolate_images(model, seed_a, seed_b, steps=16):

@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import shlex
-import shutil
 import signal
 import sys
 import threading
@@ -37,6 +36,7 @@ from PIL import Image
 
 from models import images
 from models import manifest
+from models.uploads import write_atomic
 from models.weights import DEFAULT_DIR, load_model, read_manifest, sha256_file
 
 
@@ -189,7 +189,28 @@ def parse(parser, module, argv=None):
     typed = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(["train"] + typed if not typed or typed[0].startswith("-") else typed)
     args.command_line = command_line(module, typed)
+    problem = check_schedule(args)
+    if problem:
+        parser.error(problem)
     return args
+
+
+def check_schedule(args):
+    """Why the run flags cannot work (one line naming the flag), or None: every count positive, the decay within
+    the run (``--ckpt-every 0`` divided by zero, ``--ckpt-every -1 --export`` exported an untrained model)."""
+    for flag in ("steps", "batch_size", "ckpt_every", "log_every", "epochs"):
+        value = getattr(args, flag, None)
+        if value is not None and value <= 0:
+            return f"--{flag.replace('_', '-')} must be a positive whole number, got {value}"
+    lr = getattr(args, "lr", None)
+    if lr is not None and not lr > 0:
+        return f"--lr must be positive, got {lr}"
+    decay, steps = getattr(args, "decay_steps", None), getattr(args, "steps", None)
+    if decay is not None and not 0 <= decay <= (steps or decay):
+        return f"--decay-steps must be from 0 to --steps ({steps}), got {decay}"
+    if getattr(args, "threads", 0) < 0:
+        return f"--threads must be 0 (all cores) or more, got {args.threads}"
+    return None
 
 
 class Run:
@@ -215,7 +236,7 @@ class Run:
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=2)
         if self.chief:
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
-            (self.out / "config.json").write_text(json.dumps(config, indent=2, default=str))
+            write_atomic(self.out / "config.json", json.dumps(config, indent=2, default=str).encode())
 
     @property
     def step(self):
@@ -319,13 +340,27 @@ def _copy_logs(src, dst, names, max_side=None):
     (dst / "samples").mkdir(parents=True, exist_ok=True)
     for name in names:
         if (src / name).exists():
-            shutil.copyfile(src / name, dst / name)
+            write_atomic(dst / name, (src / name).read_bytes())
     for grid in sorted((src / "samples").glob("step_*.png")):
         if not (dst / "samples" / grid.name).exists():
-            image = Image.open(grid)
+            image = read_grid(grid)
+            if image is None:
+                continue
             if max_side:
                 image.thumbnail((max_side, max_side))
-            image.save(dst / "samples" / grid.name)
+            write_atomic(dst / "samples" / grid.name, images.png_bytes(np.asarray(image)))
+
+
+def read_grid(path):
+    """A sample grid as a loaded PIL image, or None (with a note) for a file a kill left empty or cut short by an
+    older version, so that it never stops a resume, a GIF or an export."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return im.copy()
+    except (OSError, SyntaxError, ValueError) as exc:
+        print(f"skipping the damaged sample grid {path.name} ({type(exc).__name__})", flush=True)
+        return None
 
 
 class RunCallback(keras.callbacks.Callback):
@@ -384,7 +419,7 @@ class RunCallback(keras.callbacks.Callback):
         if not self.run.chief:
             return
         grid = self.sample_fn()
-        Image.fromarray(grid).save(self.run.out / "samples" / f"step_{step:07d}.png")
+        write_atomic(self.run.out / "samples" / f"step_{step:07d}.png", images.png_bytes(grid))
         with self.writer.as_default(step=step):
             tf.summary.image("samples", grid[None, ..., None] if grid.ndim == 2 else grid[None])
         self.writer.flush()
@@ -430,7 +465,7 @@ def plot_curves(series, path, panel=(300, 150), ncol=3):
         draw.text((ox + 4, bottom - 10), f"{lo:.3g}", fill=(120, 120, 120))
         draw.text((left, bottom + 3), f"step {int(x[0])}", fill=(120, 120, 120))
         draw.text((right - 70, bottom + 3), f"{int(x[-1])}", fill=(120, 120, 120))
-    canvas.save(path)
+    write_atomic(path, images.png_bytes(np.asarray(canvas)))
     return path
 
 
@@ -457,7 +492,7 @@ def save_history(out, weights_dir, name, max_frames=24, max_side=256):
     files, rows = {}, []
     for fname in ("log.csv", "eval.csv"):
         if (out / fname).exists():
-            shutil.copyfile(out / fname, dest / fname)
+            write_atomic(dest / fname, (out / fname).read_bytes())
             files[fname.split(".")[0]] = f"history/{name}/{fname}"
             rows.append(read_csv(out / fname))
     paths = sorted((out / "samples").glob("step_*.png"))
@@ -465,12 +500,14 @@ def save_history(out, weights_dir, name, max_frames=24, max_side=256):
         keep = np.unique(np.linspace(0, len(paths) - 1, min(max_frames, len(paths))).round().astype(int))
         frames = []
         for i in keep:
-            with Image.open(paths[i]) as im:
+            im = read_grid(paths[i])
+            if im is not None:
                 im = im.convert("RGB")
                 im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
                 frames.append(np.asarray(im))
-        (dest / "progress.gif").write_bytes(images.gif_bytes(frames, duration_ms=250))
-        files["gif"] = f"history/{name}/progress.gif"
+        if frames:
+            write_atomic(dest / "progress.gif", images.gif_bytes(frames, duration_ms=250))
+            files["gif"] = f"history/{name}/progress.gif"
     series = {k: v for r in rows for k, v in csv_series(r).items()}
     if plot_curves(series, dest / "curves.png"):
         files["curves"] = f"history/{name}/curves.png"
@@ -483,9 +520,11 @@ def write_progress_gif(out, max_frames=60):
     if not paths:
         return None
     keep = np.unique(np.linspace(0, len(paths) - 1, min(max_frames, len(paths))).round().astype(int))
-    frames = [np.asarray(Image.open(paths[i])) for i in keep]
+    frames = [np.asarray(im) for im in (read_grid(paths[i]) for i in keep) if im is not None]
+    if not frames:
+        return None
     target = Path(out) / "progress.gif"
-    target.write_bytes(images.gif_bytes(frames, duration_ms=150))
+    write_atomic(target, images.gif_bytes(frames, duration_ms=150))
     return target
 
 
@@ -597,14 +636,26 @@ def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields)
     weights_dir = Path(weights_dir)
     weights_dir.mkdir(parents=True, exist_ok=True)
     target = weights_dir / f"{name}.weights.h5"
+    # Safe to kill at any moment: at every step the manifest names a complete file whose sha256 it holds.
+    # 1. the new weights under their own name (the shipped model untouched); 2. the manifest points at them;
+    # 3. they take the usual name (a hard link, then a rename, so both names exist meanwhile); 4. the manifest
+    # points at the usual name; 5. the extra name goes.
+    staged = weights_dir / f"{name}.next.weights.h5"
     tmp = weights_dir / f".{name}.tmp.weights.h5"
     model.save_weights(tmp)
-    os.replace(tmp, target)
-    entry = {"builder": builder, "args": args_dict, "file": target.name, "sha256": sha256_file(target),
-             "bytes": target.stat().st_size, "params": int(model.count_params()),
+    os.replace(tmp, staged)
+    entry = {"builder": builder, "args": args_dict, "file": staged.name, "sha256": sha256_file(staged),
+             "bytes": staged.stat().st_size, "params": int(model.count_params()),
              "exported": datetime.date.today().isoformat(), "hardware": hardware(), **fields}
     if run_dir is not None:
         entry["history"] = save_history(run_dir, weights_dir, name)
     write_manifest_entry(weights_dir, name, entry)
+    link = weights_dir / f".{name}.link.weights.h5"
+    link.unlink(missing_ok=True)
+    os.link(staged, link)
+    os.replace(link, target)
+    entry["file"] = target.name
+    write_manifest_entry(weights_dir, name, entry)
+    staged.unlink()
     print(f"exported {target} ({entry['bytes'] / 1e6:.1f} MB, sha256 {entry['sha256'][:12]})", flush=True)
     return entry

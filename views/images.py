@@ -101,6 +101,54 @@ def closer_look(batch, chain):
     st.caption("Hover a picture and press its full-screen button to see it at full size.")
 
 
+EDIT_LABELS = {"age": "Age: younger (-) or older (+)", "male": "Gender: more female (-) or more male (+)"}
+
+
+def reset_edits(names):
+    for attr in names:
+        st.session_state[f"img_edit_{attr}"] = 0.0
+
+
+@st.fragment
+def steering(name, seed, batch, chain):
+    """Sliders that move one face along the directions the manifest lists (age, gender), the face updating as a
+    slider moves (a fragment: only this part reruns), and a strip from -3 to +3 along one of them."""
+    spec = models[name].get("edits")
+    if not spec or batch is None:
+        return
+    st.subheader("Steer the face")
+    k = int(st.session_state.get("img_closer", 1)) if len(batch) > 1 else 1
+    st.caption(f"Sample {k} of the grid, moved along directions found in the generator's noise: a face reader "
+               "trained on the labelled photos scored 10,000 generated faces, and each direction was fitted to its "
+               "scores and made independent of the other attribute. 0 is the face as generated.")
+    controls, face_col, strip_col = st.columns([2, 2, 3], gap="medium")
+    with controls:
+        edits = {attr: st.slider(EDIT_LABELS.get(attr, attr), -3.0, 3.0, 0.0, 0.5, key=f"img_edit_{attr}")
+                 for attr in spec}
+        st.button("Reset", on_click=reset_edits, args=(list(spec),), icon=":material/restart_alt:",
+                  key="img_edit_reset")
+        along = st.selectbox("Strip along", list(spec), format_func=lambda a: EDIT_LABELS.get(a, a).split(":")[0],
+                             key="img_edit_along")
+    try:
+        t0 = time.perf_counter()
+        face = inference.generate_images(name, k, seed=seed, edits=edits)[k - 1]
+        big = inference.upscale(face, SR_FACES) if chain else images.upscale_nearest(face, 4)
+        ms = (time.perf_counter() - t0) * 1000
+        shown = ", ".join(f"{a} {v:+g}" for a, v in edits.items() if v) or "unedited"
+        face_col.image(big, caption=f"Seed {seed}, sample {k}: {shown} ({ms:.0f} ms"
+                       + (", face SRGAN to 256x256)" if chain else ")"), output_format="PNG", width="stretch")
+        values = np.linspace(-3, 3, 7)
+        strip = np.stack([inference.generate_images(name, k, seed=seed, edits={**edits, along: float(v)})[k - 1]
+                          for v in values])
+        strip_col.image(images.upscale_nearest(images.make_grid(strip, ncol=7), 2), output_format="PNG",
+                        caption=f"{EDIT_LABELS.get(along, along).split(':')[0]} from -3 to +3, the other edits kept")
+        gif = images.gif_bytes([images.upscale_nearest(f, 4) for f in strip], boomerang=True)
+        strip_col.download_button("Download GIF", gif, file_name=f"{name}_seed{seed}_{k}_{along}.gif",
+                                  mime="image/gif", icon=":material/animated_images:", key="img_edit_gif")
+    except (ValueError, inference.WeightsError) as exc:
+        ui.show_error(exc, "Could not steer the face")
+
+
 @st.fragment
 def latent_walk(name, seed):
     st.subheader("Latent walk")
@@ -130,4 +178,5 @@ def latent_walk(name, seed):
 
 name, seed, batch, chain = generate()
 closer_look(batch, chain)
+steering(name, seed, batch, chain)
 latent_walk(name, seed)

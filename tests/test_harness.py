@@ -1,0 +1,83 @@
+"""The training harness is safe to kill and refuses flags that cannot work."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models.weights import load_model, read_manifest
+from tests.conftest import export_tiny_sr
+
+
+@pytest.mark.parametrize("fail_at", range(6))
+def test_a_kill_at_any_moment_of_an_export_leaves_a_loadable_model(weights_dir, monkeypatch, fail_at):
+    """Export a new version over a shipped one, stopped at each of its file operations in turn: the manifest
+    always names a complete file with the right sha256 (the old model or the new one)."""
+    from training import common
+    old = export_tiny_sr(weights_dir, "m", seed=0)
+    calls = {"n": 0}
+
+    def stop_here(real):
+        def wrapped(*args, **kwargs):
+            if calls["n"] == fail_at:
+                raise KeyboardInterrupt("killed")
+            calls["n"] += 1
+            return real(*args, **kwargs)
+        return wrapped
+    monkeypatch.setattr(os, "replace", stop_here(os.replace))
+    monkeypatch.setattr(os, "link", stop_here(os.link))
+    monkeypatch.setattr(common, "write_manifest_entry", stop_here(common.write_manifest_entry))
+    try:
+        export_tiny_sr(weights_dir, "m", seed=1)
+        finished = True
+    except KeyboardInterrupt:
+        finished = False
+    monkeypatch.undo()
+    entry = read_manifest(weights_dir)["m"]
+    load_model("m", weights_dir)  # never "damaged" or "missing"
+    assert entry["sha256"] != old["sha256"] or not finished
+    if finished:
+        assert entry["file"] == "m.weights.h5" and not (weights_dir / "m.next.weights.h5").exists()
+
+
+def test_an_export_run_again_after_a_kill_cleans_up(weights_dir, monkeypatch):
+    from training import common
+    export_tiny_sr(weights_dir, "m", seed=0)
+    real = os.link
+    monkeypatch.setattr(os, "link", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        export_tiny_sr(weights_dir, "m", seed=1)
+    monkeypatch.setattr(os, "link", real)
+    assert read_manifest(weights_dir)["m"]["file"] == "m.next.weights.h5"  # served from the staged file
+    entry = export_tiny_sr(weights_dir, "m", seed=2)
+    assert entry["file"] == "m.weights.h5"
+    assert sorted(p.name for p in weights_dir.glob("m*.h5")) == ["m.weights.h5"]
+    assert common.read_grid  # (the harness module is importable without side effects)
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--ckpt-every", "0"], "--ckpt-every must be a positive whole number, got 0"),
+    (["--ckpt-every", "-1"], "--ckpt-every must be a positive whole number, got -1"),
+    (["--steps", "0"], "--steps must be a positive whole number"),
+    (["--batch-size", "-4"], "--batch-size must be a positive whole number"),
+    (["--lr", "0"], "--lr must be positive"),
+    (["--decay-steps", "500", "--steps", "100"], "--decay-steps must be from 0 to --steps (100)"),
+])
+def test_flags_that_cannot_work_are_one_line_errors(flags, message, capsys):
+    from training import sr
+    with pytest.raises(SystemExit) as exc:
+        sr.main(["--name", "x", "--data", "nowhere", *flags])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_damaged_sample_grid_never_stops_a_gif_or_an_export(tmp_path):
+    from training import common
+    samples = tmp_path / "run" / "samples"
+    samples.mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(samples / "step_0000001.png")
+    (samples / "step_0000002.png").write_bytes(b"")  # what a kill during a non-atomic write left
+    (samples / "step_0000003.png").write_bytes(b"\x89PNG\r\n\x1a\n trunc")
+    assert common.write_progress_gif(tmp_path / "run") is not None
+    files = common.save_history(tmp_path / "run", tmp_path / "weights", "m")
+    assert "gif" in files
