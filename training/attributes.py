@@ -6,9 +6,9 @@ face GAN's noise that move them (the TL-GAN / InterFaceGAN way), and measure how
 Every face photo carries its person's age (the file name ``IIIIIAaa.jpg``: id, then age in years) and gender (ids
 from 07381 are men). The reader (``attribute_predictor``, exported as ``face_attributes``) labels 10,000 generated
 faces; a least-squares fit of the predicted age, and of the predicted male logit, on the noise gives one direction
-each; each direction is then made orthogonal to the other attribute's gradient and to the overall brightness's
+each; each direction is then made orthogonal to the other attribute's gradient and to the mean colour's
 (InterFaceGAN's conditional manipulation), so that moving "age" leaves the predicted gender and the exposure where
-they were, and the reverse. An edit of ``a`` adds ``a * scale`` times the unit direction to
+and the tint where they were, and the reverse. An edit of ``a`` adds ``a * scale`` times the unit direction to
 the noise (the noise has standard deviation 1 along any direction, so +-3 is three standard deviations). The
 directions and their measured effect go into the generator's manifest entry (``edits``, ``edits_eval``).
 
@@ -98,8 +98,8 @@ def fit_directions(z, predictions, held=None):
     attribute and of the ``held`` quantities, so that moving along it leaves their (linear) predictions as they are.
 
     ``z``: (N, latent) noise; ``predictions``: (N, 2) the reader's (age, male logit) of the faces made from it;
-    ``held``: optional (N, m) other measures of the same faces to keep (the face GAN: overall brightness, which
-    the reader partly takes for age).
+    ``held``: optional (N, m) other measures of the same faces to keep (the face GAN: its mean colour, which the
+    reader partly takes for age).
     """
     design = np.hstack([z, np.ones((len(z), 1))])
     slope = lambda y: np.linalg.lstsq(design, y, rcond=None)[0][:-1]  # noqa: E731
@@ -113,8 +113,9 @@ def fit_directions(z, predictions, held=None):
 
 
 def brightness(faces):
-    """(N, 1) mean luminance of faces in [-1, 1]: the exposure a direction should not change."""
-    return (faces @ np.array([0.299, 0.587, 0.114], np.float32)).mean(axis=(1, 2))[:, None]
+    """(N, 3) mean red, green and blue of faces in [-1, 1]: the exposure and tint a direction should not change
+    (held to luminance alone, "older" turned the background red)."""
+    return faces.mean(axis=(1, 2))
 
 
 def edited_noise(z, edits, directions, scales):
