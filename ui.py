@@ -93,6 +93,36 @@ def result_first(key):
     return st.container(key=key)
 
 
+def rerun_page_when_changed(key, state):
+    """In a fragment: rerun the whole page when ``state`` (what other parts of the page depend on, such as the
+    model and the seed) differs from the last run's, so that those parts follow."""
+    if st.session_state.get(key, state) != state:
+        st.session_state[key] = state
+        st.rerun(scope="app")
+    st.session_state[key] = state
+
+
+def walk_end(from_key, to_key, seed):
+    """The latent walk's "To seed" (widget ``to_key``): the seed after ``seed`` whenever the seed on screen
+    changes, except on the first run, where a shared link may have set it."""
+    if st.session_state.get(from_key) != seed:
+        first = from_key not in st.session_state
+        st.session_state[from_key] = seed
+        if not first or to_key not in st.session_state:
+            st.session_state[to_key] = (seed + 1) % 100_000
+
+
+def show_walk(strip, seed, seed_b, scale, gif_scale, gif_width):
+    """A latent walk's frames: animated (a boomerang GIF) beside all of them in rows of 8 (readable even at 32
+    frames). Returns the GIF's bytes, for a download button."""
+    gif = images.gif_bytes([images.upscale_nearest(f, gif_scale) for f in strip], boomerang=True)
+    left, right = st.columns([1, 2], gap="large")
+    left.image(gif, caption=f"The walk, animated: seed {seed} to {seed_b}", width=gif_width)
+    right.image(images.upscale_nearest(images.make_grid(strip, ncol=min(8, len(strip))), scale), output_format="PNG",
+                caption=f"The {len(strip)} frames, left to right and top to bottom")
+    return gif
+
+
 def scroll_here_on_phones():
     """On a narrow screen, scroll the page so that what follows is in view (a result that the stacked columns
     put below the controls)."""

@@ -23,11 +23,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models import BUILDERS, images
+from models import BUILDERS
 from models.faces import AGE_MEAN, AGE_SCALE
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
 from training import common
+from training.dcgan import centre_squares
 
 MODULE = "training.attributes"
 READER = "face_attributes"
@@ -47,12 +48,7 @@ def load_faces(folder, size=64, limit=None):
     files = [f for f in image_files([folder]) if len(f.stem) == 8 and f.stem[5] == "A"][:limit]
     if not files:
         raise SystemExit(f"no All-Age-Faces files (IIIIIAaa.jpg) in {folder}")
-    from PIL import Image  # noqa: PLC0415
-    faces = []
-    for f in files:
-        with Image.open(f) as im:
-            faces.append(images.centre_square(np.asarray(im.convert("RGB")), size))
-    return np.stack(faces), np.array([face_labels(f) for f in files], np.float32)
+    return centre_squares(files, size), np.array([face_labels(f) for f in files], np.float32)
 
 
 def to_model_range(x):

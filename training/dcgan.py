@@ -69,6 +69,11 @@ def load_images(data=None, size=32, split="train", limit=None):
     files = image_files([path])[:limit]
     if not files:
         raise SystemExit(f"no images found in {path}")
+    return centre_squares(files, size)
+
+
+def centre_squares(files, size):
+    """uint8 (N, size, size, 3): the centre square of each image file, resized."""
     out = []
     for f in files:
         with Image.open(f) as im:

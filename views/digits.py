@@ -60,11 +60,7 @@ def generate():
         per_digit = st.slider("Per digit", 1, 10, 8, key="per_digit") if mode.startswith("All") else 0
         seed = ui.seed_controls("seed")
     ui.to_url(model=name, seed=seed, mode=mode, digit=digit)
-    state = (name, seed, digit)
-    if st.session_state.get("digits_state", state) != state:  # the walk below depends on these
-        st.session_state.digits_state = state
-        st.rerun(scope="app")
-    st.session_state.digits_state = state
+    ui.rerun_page_when_changed("digits_state", (name, seed, digit))  # the walk below depends on these
 
     with output:
         try:
@@ -93,11 +89,7 @@ def latent_walk(name, conditional, digit, seed):
     st.subheader("Latent walk")
     st.caption(f"From seed {seed} (the one above) to the seed you pick: the noise moves smoothly, and so does "
                "the digit." + (" A conditional model keeps one digit along the walk: pick it." if conditional else ""))
-    if st.session_state.get("walk_from") != seed:  # a new seed above: walk from it to the next one
-        first = "walk_from" not in st.session_state  # (a shared link may have set the end already)
-        st.session_state.walk_from = seed
-        if not first or "walk_to" not in st.session_state:
-            st.session_state.walk_to = (seed + 1) % 100_000
+    ui.walk_end("walk_from", "walk_to", seed)
     cols = st.columns(4, vertical_alignment="bottom")
     seed_b = cols[0].number_input("To seed", 0, 99_999, key="walk_to")
     frames = cols[1].slider("Frames", 4, 32, 12, key="frames")
@@ -110,12 +102,7 @@ def latent_walk(name, conditional, digit, seed):
     ui.to_url(to=seed_b)
     try:
         strip = inference.interpolate_digits(name, seed, int(seed_b), frames, digit=walk_digit)
-        gif = images.gif_bytes([images.upscale_nearest(f, 8) for f in strip], boomerang=True)
-        left, right = st.columns([1, 2], gap="large")
-        left.image(gif, caption=f"The walk, animated: seed {seed} to {seed_b}", width=224)
-        # frames in rows of 8, large enough to read even at 32 frames
-        right.image(images.upscale_nearest(images.make_grid(strip, ncol=min(8, frames)), 3), output_format="PNG",
-                    caption=f"The {frames} frames, left to right and top to bottom")
+        gif = ui.show_walk(strip, seed, seed_b, scale=3, gif_scale=8, gif_width=224)
         cols[3].download_button("Download GIF", gif, file_name=f"{name}_walk_{seed}_{seed_b}.gif", mime="image/gif",
                                 icon=":material/animated_images:", key="download_gif")
     except (ValueError, inference.WeightsError) as exc:

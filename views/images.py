@@ -47,11 +47,7 @@ def generate():
         chain = name == FACES and SR_FACES in {m["name"] for m in inference.list_models("sr")}
         upscale = chain and st.toggle("Upscale to 256 (face SRGAN)", key="img_upscale")
     ui.to_url(model=name, seed=seed, mode=mode, n=n if mode == "Grid" else None)
-    state = (name, seed)
-    if st.session_state.get("img_state", state) != state:
-        st.session_state.img_state = state
-        st.rerun(scope="app")
-    st.session_state.img_state = state
+    ui.rerun_page_when_changed("img_state", (name, seed))
 
     with output:
         try:
@@ -153,11 +149,7 @@ def steering(name, seed, batch, chain):
 def latent_walk(name, seed):
     st.subheader("Latent walk")
     st.caption(f"From seed {seed} (the one above) to the seed you pick: the first image of each seed, morphing.")
-    if st.session_state.get("img_walk_from") != seed:
-        first = "img_walk_from" not in st.session_state
-        st.session_state.img_walk_from = seed
-        if not first or "img_walk_to" not in st.session_state:
-            st.session_state.img_walk_to = (seed + 1) % 100_000
+    ui.walk_end("img_walk_from", "img_walk_to", seed)
     cols = st.columns(3, vertical_alignment="bottom")
     seed_b = cols[0].number_input("To seed", 0, 99_999, key="img_walk_to")
     frames = cols[1].slider("Frames", 4, 32, 10, key="img_frames")
@@ -165,11 +157,7 @@ def latent_walk(name, seed):
     try:
         strip = inference.interpolate_images(name, seed, int(seed_b), frames)
         scale = max(1, 128 // strip.shape[1])
-        gif = images.gif_bytes([images.upscale_nearest(f, 2 * scale) for f in strip], boomerang=True)
-        left, right = st.columns([1, 2], gap="large")
-        left.image(gif, caption=f"The walk, animated: seed {seed} to {seed_b}", width=256)
-        right.image(images.upscale_nearest(images.make_grid(strip, ncol=min(8, frames)), scale), output_format="PNG",
-                    caption=f"The {frames} frames, left to right and top to bottom")
+        gif = ui.show_walk(strip, seed, seed_b, scale=scale, gif_scale=2 * scale, gif_width=256)
         cols[2].download_button("Download GIF", gif, file_name=f"{name}_walk_{seed}_{seed_b}.gif", mime="image/gif",
                                 icon=":material/animated_images:", key="img_gif")
     except (ValueError, inference.WeightsError) as exc:
