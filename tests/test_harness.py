@@ -81,3 +81,35 @@ def test_a_damaged_sample_grid_never_stops_a_gif_or_an_export(tmp_path):
     assert common.write_progress_gif(tmp_path / "run") is not None
     files = common.save_history(tmp_path / "run", tmp_path / "weights", "m")
     assert "gif" in files
+
+
+@pytest.mark.timeout(300)
+def test_sigterm_saves_a_checkpoint_exits_in_one_line_and_the_run_goes_on(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+    from tests.test_sr_training import photo
+    data = tmp_path / "train"
+    data.mkdir()
+    for s in range(2):
+        Image.fromarray(photo(64, 64, s)).save(data / f"p{s}.png")
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "training.sr", "--name", "t", "--data", str(data), "--batch-size", "2",
+           "--hr-size", "32", "--ckpt-every", "100000", "--log-every", "1", "--out", str(run)]
+    proc = subprocess.Popen(cmd + ["--steps", "100000"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and len((run / "log.csv").read_text().splitlines()
+                                              if (run / "log.csv").exists() else []) < 4:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "stopped at step" in out
+    step = int(out.split("stopped at step ")[1].split(":")[0])
+    assert step >= 3
+    resumed = subprocess.run(cmd + ["--steps", str(step + 1)], cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0 and f"at step {step}" in resumed.stdout, resumed.stdout[-2000:]

@@ -16,6 +16,7 @@ folder that can be committed, so a run survives a machine that keeps nothing but
 """
 
 import argparse
+import contextlib
 import csv
 import datetime
 import itertools
@@ -572,8 +573,32 @@ def fit(model, dataset, run, args, sample_fn, eval_fn=None):
         print(f"already at step {start} >= --steps {args.steps}; nothing to train", flush=True)
         return
     callbacks = [RunCallback(run, sample_fn, args.log_every, args.steps, eval_fn)] + ([decay] if decay else [])
-    model.fit(dataset, epochs=chunks, steps_per_epoch=args.ckpt_every, initial_epoch=start // args.ckpt_every,
-              callbacks=callbacks, shuffle=False, verbose=0)
+    with _interrupt_on_sigterm():
+        try:
+            model.fit(dataset, epochs=chunks, steps_per_epoch=args.ckpt_every,
+                      initial_epoch=start // args.ckpt_every, callbacks=callbacks, shuffle=False, verbose=0)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (a scheduler, `kill`): keep the work done, in one line
+            run.save()
+            run.save_parked()
+            print(f"stopped at step {run.step}: checkpoint saved in {run.out}; run the same command to go on",
+                  flush=True)
+            raise SystemExit(130) from None
+
+
+@contextlib.contextmanager
+def _interrupt_on_sigterm():
+    """While training, SIGTERM interrupts like Ctrl-C (so ``fit`` saves a checkpoint); the old handler after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def hardware():
