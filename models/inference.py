@@ -16,7 +16,7 @@ from models import digits, images, quality, sketch, sr
 from models.uploads import ImageError, decode_image
 from models.weights import WeightsError, load_model, read_manifest
 
-__all__ = ["generate_digits", "interpolate_digits", "generate_images", "interpolate_images", "upscale", "default_sr_model", "evaluate_upscale", "sketch_to_photo",
+__all__ = ["generate_digits", "interpolate_digits", "generate_images", "steer_strip", "interpolate_images", "upscale", "default_sr_model", "evaluate_upscale", "sketch_to_photo",
            "photo_to_sketch", "list_models", "model_info", "warm_up", "decode_image", "ImageError", "WeightsError"]
 
 log = logging.getLogger("gan_studio")
@@ -202,6 +202,15 @@ def generate_images(model, n, seed=0, edits=None):
     """
     info, net = _model_for(model, "images", "an image GAN")
     return _run_generator(net, _edited(info, _image_noise(info, n, seed), edits))
+
+
+def steer_strip(model, seed, index, attribute, values, edits=None):
+    """Image ``index`` of ``generate_images(model, index + 1, seed, edits)``, with ``attribute`` set to each of
+    ``values`` in turn (the other edits kept): uint8 (len(values), H, W, 3), made in one batch."""
+    info, net = _model_for(model, "images", "an image GAN")
+    base = _image_noise(info, int(index) + 1, seed)[int(index):]
+    rows = [_edited(info, base, {**(edits or {}), attribute: float(v)})[0] for v in values]
+    return _run_generator(net, np.stack(rows))
 
 
 def interpolate_images(model, seed_a, seed_b, steps=16):

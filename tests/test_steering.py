@@ -120,3 +120,10 @@ def test_page_sliders_steer_the_face_and_reset(steered):
     at.button(key="img_edit_reset").click().run()
     assert at.slider(key="img_edit_age").value == 0.0 and any("unedited" in c for img in at.image
                                                               for c in img.captions)
+
+
+def test_a_strip_is_the_face_edited_to_each_value(steered):
+    strip = inference.steer_strip("dcgan_faces64", 4, 2, "age", [-3, 0, 3], {"male": 1.0})
+    for got, v in zip(strip, [-3, 0, 3]):
+        one = inference.generate_images("dcgan_faces64", 3, seed=4, edits={"male": 1.0, "age": v})[2]
+        assert np.abs(got.astype(int) - one.astype(int)).max() <= 1

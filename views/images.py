@@ -131,16 +131,15 @@ def steering(name, seed, batch, chain):
         big = inference.upscale(face, SR_FACES) if chain else images.upscale_nearest(face, 4)
         ms = (time.perf_counter() - t0) * 1000
         shown = ", ".join(f"{a} {v:+g}" for a, v in edits.items() if v) or "unedited"
-        face_col.image(big, caption=f"Seed {seed}, sample {k}: {shown} ({ms:.0f} ms"
-                       + (", face SRGAN to 256x256)" if chain else ")"), output_format="PNG", width="stretch")
-        values = np.linspace(-3, 3, 7)
-        strip = np.stack([inference.generate_images(name, k, seed=seed, edits={**edits, along: float(v)})[k - 1]
-                          for v in values])
-        strip_col.image(images.upscale_nearest(images.make_grid(strip, ncol=7), 2), output_format="PNG",
+        face_col.image(big, caption=f"Seed {seed}, sample {k}: {shown} ({ms:.0f} ms"  # JPEG: quick to send
+                       + (", face SRGAN to 256x256)" if chain else ")"), output_format="JPEG", width="stretch")
+        strip = inference.steer_strip(name, seed, k - 1, along, np.linspace(-3, 3, 7), edits)
+        strip_col.image(images.upscale_nearest(images.make_grid(strip, ncol=7), 2), output_format="JPEG",
                         caption=f"{EDIT_LABELS.get(along, along).split(':')[0]} from -3 to +3, the other edits kept")
-        gif = images.gif_bytes([images.upscale_nearest(f, 4) for f in strip], boomerang=True)
-        strip_col.download_button("Download GIF", gif, file_name=f"{name}_seed{seed}_{k}_{along}.gif",
-                                  mime="image/gif", icon=":material/animated_images:", key="img_edit_gif")
+        strip_col.download_button(  # the GIF is made when asked for: a slider move does not wait for it
+            "Download GIF", lambda: images.gif_bytes([images.upscale_nearest(f, 4) for f in strip], boomerang=True),
+            file_name=f"{name}_seed{seed}_{k}_{along}.gif", mime="image/gif", icon=":material/animated_images:",
+            key="img_edit_gif")
     except (ValueError, inference.WeightsError) as exc:
         ui.show_error(exc, "Could not steer the face")
 
