@@ -73,28 +73,40 @@ def problem(name, entry, folder):
     return None
 
 
+_checked = {}  # (manifest path, mtime, size) -> (its text, {name: reason to leave it out or None})
+
+
 def read(folder):
-    """The manifest's valid entries (name -> entry) in ``folder``; {} when there is no manifest yet."""
+    """The manifest's valid entries (name -> entry) in ``folder``; {} when there is no manifest yet.
+
+    The entries are checked once per version of the file (the checks resolve paths on disk); each call parses
+    the text again, so callers get entries of their own to change."""
     path = Path(folder) / MANIFEST
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return {}
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    text, reasons = _checked.get(key, (None, None))
+    if text is None:
+        text = path.read_text()
     hint = f"restore it with `git checkout -- weights/{MANIFEST}`"
     try:
-        models = json.loads(path.read_text())["models"]
+        models = json.loads(text)["models"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise WeightsError(f"weights/{MANIFEST} is not a valid manifest ({type(exc).__name__}: {exc}); {hint}") \
             from exc
     if not isinstance(models, dict):
         raise WeightsError(f"weights/{MANIFEST} is not a valid manifest ('models' is {type(models).__name__}, not an "
                            f"object); {hint}")
-    good = {}
-    for name, entry in models.items():
-        reason = problem(name, entry, folder)
-        if reason:
-            log.warning("manifest: model %r left out: %s", name, reason)
-        else:
-            good[name] = entry
-    return good
+    if reasons is None:
+        reasons = {name: problem(name, entry, folder) for name, entry in models.items()}
+        for name, reason in reasons.items():
+            if reason:
+                log.warning("manifest: model %r left out: %s", name, reason)
+        _checked.clear()  # only the current version of each folder's manifest is worth keeping
+        _checked[key] = (text, reasons)
+    return {name: entry for name, entry in models.items() if not reasons.get(name)}
 
 
 def write_entry(folder, name, entry):

@@ -9,6 +9,7 @@ CLI and the benchmarks build each model once, and weights refreshed by a trainin
 next request without a restart.
 """
 
+import functools
 import hashlib
 import os
 import threading
@@ -51,6 +52,7 @@ def restore_hint(entry):
 DTYPE_ENV = "GAN_STUDIO_DTYPE"  # "float32" forces full precision for every model
 
 
+@functools.lru_cache(maxsize=1)
 def cpu_has_bf16():
     """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX); elsewhere it would be emulated, slower."""
     try:
