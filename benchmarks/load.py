@@ -1,6 +1,9 @@
 """Load: 8 browser sessions at once on the digits page, each asking for new seeds; errors and response times.
 
-    python -m benchmarks.load [--sessions 8] [--clicks 10]
+    python -m benchmarks.load [--sessions 8] [--clicks 10] [--during-upscale]
+
+With ``--during-upscale`` another session keeps upscaling a 1-megapixel photo x4 on the upscale page the whole
+time, to see that the other pages stay responsive while a long job runs.
 
 Response time = from the click on "New seed" to the new grid being shown. Traffic stays on 127.0.0.1.
 """
@@ -10,6 +13,7 @@ import asyncio
 import json
 import statistics
 import time
+from pathlib import Path
 
 from benchmarks import live
 from benchmarks.digits import RESULTS
@@ -37,7 +41,30 @@ async def session(browser, url, clicks, times, errors):
         await page.close()
 
 
-async def run(sessions, clicks):
+async def upscaler(browser, url, photo, stop, jobs, errors):
+    """Upscale ``photo`` on the upscale page again and again until ``stop`` is set; ``jobs`` gets their seconds."""
+    page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        await page.goto(url + "/upscale")
+        await page.locator('[data-testid="stRadio"]').get_by_text("Upload", exact=True).click()
+        files = page.locator('[data-testid="stFileUploader"]', has_text="A small photo").locator("input[type=file]")
+        await files.set_input_files(str(photo))
+        await page.locator('[data-testid="stImageCaption"]', has_text="Input,").wait_for(timeout=60_000)
+        while not stop.is_set():
+            scale = "x3" if len(jobs) % 2 else "x4"  # another setting each time: a new job, not the stored result
+            await page.locator('[data-testid="stRadio"]').get_by_text(scale, exact=True).first.click()
+            t0 = time.perf_counter()
+            await page.get_by_role("button", name="Upscale", exact=True).click()
+            await page.locator('[data-testid="stCaptionContainer"]', has_text="output megapixels").wait_for(
+                timeout=300_000)
+            jobs.append(round(time.perf_counter() - t0, 2))
+    except Exception as exc:  # reported with the rest
+        errors.append(f"upscaler: {type(exc).__name__}: {exc}")
+    finally:
+        await page.close()
+
+
+async def run(sessions, clicks, during_upscale=False):
     from playwright.async_api import async_playwright
     times, errors = [], []
     with live.streamlit_app() as (url, _):
@@ -47,25 +74,41 @@ async def run(sessions, clicks):
             await warm.goto(url + "/digits")
             await warm.locator(IMG).first.wait_for(timeout=120_000)
             await warm.close()
+            stop, jobs, background = asyncio.Event(), [], None
+            if during_upscale:
+                import tempfile  # noqa: PLC0415
+
+                import numpy as np  # noqa: PLC0415
+                from PIL import Image  # noqa: PLC0415
+                photo = Path(tempfile.mkdtemp()) / "photo.png"
+                Image.fromarray(np.random.default_rng(0).integers(0, 256, (768, 1024, 3), np.uint8)).save(photo)
+                background = asyncio.create_task(upscaler(browser, url, photo, stop, jobs, errors))
+                await asyncio.sleep(8)  # the first job under way
             t0 = time.perf_counter()
             await asyncio.gather(*(session(browser, url, clicks, times, errors) for _ in range(sessions)))
             wall = time.perf_counter() - t0
+            stop.set()
+            if background:
+                await background
             await browser.close()
-    return times, errors, wall
+    return times, errors, wall, jobs
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--clicks", type=int, default=10)
+    parser.add_argument("--during-upscale", action="store_true")
     args = parser.parse_args()
-    times, errors, wall = asyncio.run(run(args.sessions, args.clicks))
+    times, errors, wall, jobs = asyncio.run(run(args.sessions, args.clicks, args.during_upscale))
     times.sort()
     result = {"sessions": args.sessions, "clicks_each": args.clicks, "responses": len(times), "errors": errors,
               "median_ms": round(statistics.median(times), 1) if times else None,
-              "worst_ms": round(times[-1], 1) if times else None, "wall_s": round(wall, 1)}
+              "worst_ms": round(times[-1], 1) if times else None, "wall_s": round(wall, 1),
+              "upscale_jobs_s": jobs}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "load.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "load_during_upscale.json" if args.during_upscale else "load.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

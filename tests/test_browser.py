@@ -181,8 +181,18 @@ def test_sketch_page_draws_with_the_mouse_and_paints(sketch_server, browser):
 @pytest.fixture(scope="module")
 def faces_server(tmp_path_factory):
     """The app with a tiny random face DCGAN and a tiny face SR model (the generate-then-upscale chain)."""
+    import numpy as np
+
+    from models import manifest
     from tests.conftest import export_tiny_imagegan, export_tiny_sr
-    with app_with(tmp_path_factory, "streamlit_faces.log", lambda w: export_tiny_imagegan(w, "dcgan_faces64"),
+
+    def steerable(w):  # random unit directions: the page's mechanics (the real ones are fitted by training)
+        entry = export_tiny_imagegan(w, "dcgan_faces64")
+        rng = np.random.default_rng(0)
+        entry["edits"] = {k: {"direction": (v / np.linalg.norm(v)).tolist(), "scale": 1.5, "range": [-3, 3]}
+                          for k, v in (("age", rng.standard_normal(8)), ("male", rng.standard_normal(8)))}
+        manifest.write_entry(w, "dcgan_faces64", entry)
+    with app_with(tmp_path_factory, "streamlit_faces.log", steerable,
                   lambda w: export_tiny_sr(w, name="srgan_faces")) as (url, _):
         yield url
 
@@ -200,11 +210,31 @@ def test_image_gan_page_chains_faces_into_the_face_srgan(faces_server, browser):
                            timeout=30_000)
     width, height = chained.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert (width, height) == (4 * 258 + 2, 4 * 258 + 2), (width, height)
-    closer = page.locator('[data-testid="stImageCaption"]', has_text="face SRGAN to 256x256")
+    closer = page.locator('[data-testid="stImageCaption"]', has_text="face SRGAN to 256x256").first
     closer.wait_for(timeout=30_000)  # a closer look at one face: pixels | bicubic | SRGAN
     page.screenshot(path=str(SCREENSHOTS / "image_gan_chain.png"), full_page=True)
     assert not page.locator('[data-testid="stException"]').count()
     assert not page.locator('[data-testid="stAlertContentError"]').count()
+
+
+def test_moving_an_edit_slider_changes_the_face(faces_server, browser):
+    page = open_page(browser, faces_server + "/images", "Image GANs")
+    caption = page.locator('[data-testid="stImageCaption"]', has_text="Seed 0, sample 1: unedited")
+    caption.wait_for(timeout=60_000)
+    face = page.locator('[data-testid="stImage"]', has=caption).locator("img")
+    before = face.get_attribute("src")
+    slider = page.get_by_role("slider", name="Age: younger (-) or older (+)")
+    slider.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")  # 0.5 a step
+    moved = page.locator('[data-testid="stImageCaption"]', has_text="Seed 0, sample 1: age +2")
+    moved.wait_for(timeout=30_000)
+    after = page.locator('[data-testid="stImage"]', has=moved).locator("img").get_attribute("src")
+    assert after != before
+    page.screenshot(path=str(SCREENSHOTS / "image_gan_steer.png"), full_page=True)
+    page.get_by_role("button", name="Reset").click()
+    page.locator('[data-testid="stImageCaption"]', has_text="Seed 0, sample 1: unedited").wait_for(timeout=30_000)
+    assert not page.locator('[data-testid="stException"]').count()
 
 
 def test_on_a_phone_results_land_where_the_visitor_looks(streamlit_server, sr_server, browser, tmp_path):
