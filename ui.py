@@ -174,15 +174,16 @@ def show_image(image, caption=None, scale=1, download_name=None, key=None):
 
 
 COMPARE_TEMPLATE = Path(__file__).resolve().parent / "assets" / "compare" / "compare.html"
-COMPARE_MAX_PIXELS = 2048 * 2048  # larger results are compared on their centre crop (the download is whole)
+COMPARE_MAX_PIXELS = 1280 * 1280  # larger results are compared on their centre crop (the download is whole)
 
 
-def compare_view(left, right, left_label, right_label):
+def compare_html(left, right, left_label, right_label):
     """A before/after comparison that runs in the visitor's browser: a divider to drag (or a slider, also by
     keyboard and touch), 1x/2x/4x zoom with crisp pixels, and panning by dragging. Both images go in once as
     lossless PNG; moving the divider or zooming costs the server nothing. Nothing is fetched from elsewhere.
 
-    ``left``/``right``: uint8 arrays of one shape. Returns whether the images were cropped to fit.
+    ``left``/``right``: uint8 arrays of one shape. Returns ``(html for st.html with JavaScript, cropped)``, where
+    ``cropped`` says the images were cut to their centre to stay light.
     """
     left, right = np.asarray(left), np.asarray(right)
     h, w = left.shape[:2]
@@ -199,8 +200,7 @@ def compare_view(left, right, left_label, right_label):
     page = COMPARE_TEMPLATE.read_text()
     for key, value in fill.items():
         page = page.replace(key, value)
-    st.html(page, unsafe_allow_javascript=True)
-    return cropped
+    return page, cropped
 
 
 class JobQueue:

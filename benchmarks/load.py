@@ -51,12 +51,12 @@ async def upscaler(browser, url, photo, stop, jobs, errors):
         await files.set_input_files(str(photo))
         await page.locator('[data-testid="stImageCaption"]', has_text="Input,").wait_for(timeout=60_000)
         while not stop.is_set():
-            scale = "x3" if len(jobs) % 2 else "x4"  # another setting each time: a new job, not the stored result
-            await page.locator('[data-testid="stRadio"]').get_by_text(scale, exact=True).first.click()
+            scale = 3 if len(jobs) % 2 else 4  # another setting each time: a new job, not the stored result
+            await page.locator('[data-testid="stRadio"]').get_by_text(f"x{scale}", exact=True).first.click()
             t0 = time.perf_counter()
             await page.get_by_role("button", name="Upscale", exact=True).click()
-            await page.locator('[data-testid="stCaptionContainer"]', has_text="output megapixels").wait_for(
-                timeout=300_000)
+            done = f"{1024 * scale}x{768 * scale} in"
+            await page.locator('[data-testid="stCaptionContainer"]', has_text=done).wait_for(timeout=300_000)
             jobs.append(round(time.perf_counter() - t0, 2))
     except Exception as exc:  # reported with the rest
         errors.append(f"upscaler: {type(exc).__name__}: {exc}")

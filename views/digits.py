@@ -35,11 +35,8 @@ ui.from_url("digit", "digit", int, set(DIGITS))
 ui.from_url("walk_to", "to", int, range(0, 100_000))
 
 
-@st.fragment
 def generate():
-    """Model, mode, digit and seed on the left, the picture on the right. A fragment: moving "How many" with the
-    arrow keys reruns this part only, not the latent walk below (a change of model, digit or seed reruns the
-    page, so the walk follows)."""
+    """Model, mode, digit and seed on the left, the picture on the right."""
     controls, output = ui.result_first("digits_block").columns([1, 2], gap="large")
     with controls:
         name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="variant",
@@ -60,7 +57,6 @@ def generate():
         per_digit = st.slider("Per digit", 1, 10, 8, key="per_digit") if mode.startswith("All") else 0
         seed = ui.seed_controls("seed")
     ui.to_url(model=name, seed=seed, mode=mode, digit=digit)
-    ui.rerun_page_when_changed("digits_state", (name, seed, digit))  # the walk below depends on these
 
     with output:
         try:
@@ -83,7 +79,6 @@ def generate():
     return name, conditional, digit, int(seed)
 
 
-@st.fragment
 def latent_walk(name, conditional, digit, seed):
     """From the seed on screen to another one, animated and as numbered frames; its own widgets rerun only it."""
     st.subheader("Latent walk")
@@ -109,4 +104,11 @@ def latent_walk(name, conditional, digit, seed):
         ui.show_error(exc, f"Could not walk the latent space of {name}")
 
 
-latent_walk(*generate())
+@st.fragment
+def digits_demo():
+    """The picture and the walk from its seed, in one fragment: a widget here (a slider step with the arrow keys,
+    a new seed) reruns this part of the page, once."""
+    latent_walk(*generate())
+
+
+digits_demo()

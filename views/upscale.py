@@ -128,14 +128,20 @@ with upscale_tab:
                 st.caption(f"{image.shape[1]}x{image.shape[0]} -> {w}x{h} in {seconds:.2f} s "
                            f"({image.shape[0] * image.shape[1] * scale * scale / 1e6 / seconds:.2f} "
                            "output megapixels per second)")
-                cropped = ui.compare_view(on_checkerboard(comparable(image, (w, h))), on_checkerboard(result),
-                                          "Bicubic", label(model))
+                view = st.session_state.get("sr_view")
+                if not view or view[0] != key:  # encoded once per result, not on every rerun of the page
+                    view = (key, *ui.compare_html(on_checkerboard(comparable(image, (w, h))),
+                                                  on_checkerboard(result), "Bicubic", label(model)))
+                    st.session_state.sr_view = view
+                _, page_html, cropped = view
+                st.html(page_html, unsafe_allow_javascript=True)
                 st.caption("Left of the line: bicubic. Right: " + label(model) + "."
                            + (" Transparent parts are shown on a checkerboard; the download keeps them."
                               if image.ndim == 3 and image.shape[2] == 4 else "")
                            + (" Shown: the centre of the picture; the download is whole." if cropped else ""))
-                st.download_button("Download PNG", images.png_bytes(result), file_name=f"upscaled_x{scale}.png",
-                                   mime="image/png", icon=":material/download:", key="sr_download")
+                st.download_button("Download PNG", lambda: images.png_bytes(result),  # encoded when asked for
+                                   file_name=f"upscaled_x{scale}.png", mime="image/png", icon=":material/download:",
+                                   key="sr_download")
             else:
                 shown = on_checkerboard(image)
                 st.image(images.upscale_nearest(shown, max(1, min(4, 512 // max(shown.shape[:2])))),
