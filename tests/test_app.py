@@ -278,3 +278,16 @@ def test_digits_state_round_trips_through_the_address():
     bad.run()
     assert not bad.exception and bad.selectbox(key="variant").value == "cdcgan"  # nonsense is ignored
     assert bad.number_input(key="seed").value == 0
+
+
+def test_upscale_page_model_and_factor_round_trip_through_the_address(weights_dir):
+    from tests.conftest import export_tiny_sr
+    export_tiny_sr(weights_dir, "realsr")
+    export_tiny_sr(weights_dir, "srresnet")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("views/upscale.py")
+    at.query_params.update({"model": "srresnet", "scale": "2"})
+    at.run()
+    assert not at.exception and at.selectbox(key="sr_model").value == "srresnet" and at.radio(key="sr_scale").value == 2
+    at.selectbox(key="sr_model").set_value("realsr").run()
+    assert at.query_params["model"] in ("realsr", ["realsr"])

@@ -71,6 +71,8 @@ st.caption("Give it a small photo; it returns one with up to four times the widt
 models = ui.models_or_stop("sr", "super-resolution",
                            "python -m training.sr --stage pretrain --name srresnet --data DIR --export")
 order = [n for n in LABELS if n in models] + [n for n in models if n not in LABELS]
+ui.from_url("sr_model", "model", str, set(order))  # a shared link opens with its model and factor
+ui.from_url("sr_scale", "scale", int, {2, 3, 4})
 with st.expander("How this works, and which model to pick", icon=":material/school:"):
     st.markdown(
         "Enlarging an image means inventing the pixels in between. **Bicubic** interpolation blends neighbours "
@@ -102,6 +104,7 @@ with upscale_tab:
             picture = ui.read_upload(upload, MAX_INPUT_PIXELS) if upload else None
         model = model_picker("sr_model")
         scale = st.radio("Enlarge", [4, 3, 2], format_func=lambda s: f"x{s}", horizontal=True, key="sr_scale")
+        ui.to_url(model=model, scale=scale)
         go = st.button("Upscale", type="primary", icon=":material/zoom_in:", disabled=picture is None)
 
     with right:
