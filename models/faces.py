@@ -3,9 +3,22 @@ in the face GAN's noise that steer them. Pure Keras: no file I/O here.
 """
 
 import keras
+import numpy as np
 from keras import layers
 
 AGE_MEAN, AGE_SCALE = 35.0, 20.0  # the network's age unit: (years - 35) / 20
+
+
+def move_noise(noise, edits, specs):
+    """``noise`` moved by ``amount * scale`` along each edited attribute's unit direction, ``specs`` being the
+    manifest's ``edits`` ({name: {"direction": [...], "scale": s}}); an amount of 0 leaves it exactly as it is.
+    Training measures the edits with this, and the app serves them with it."""
+    out = noise
+    for name, amount in edits.items():
+        if amount:
+            step = np.float32(float(amount) * specs[name].get("scale", 1.0))
+            out = out + step * np.asarray(specs[name]["direction"], np.float32)
+    return out
 
 
 def attribute_predictor(image_size=64, num_feat=32, name="face_attributes"):

@@ -13,6 +13,7 @@ import tensorflow as tf
 from PIL import Image
 
 from models import digits, images, quality, sketch, sr
+from models.faces import move_noise
 from models.uploads import ImageError, decode_image
 from models.weights import WeightsError, load_model, read_manifest
 
@@ -184,12 +185,7 @@ def _edited(info, noise, edits):
                 or not EDIT_RANGE[0] <= float(amount) <= EDIT_RANGE[1]:
             raise ValueError(f"Edit {name!r} must be a number from {EDIT_RANGE[0]:g} to {EDIT_RANGE[1]:g}, "
                              f"got {amount!r}.")
-    out = noise
-    for name, amount in edits.items():
-        if amount:  # an edit of 0 leaves the noise exactly as it is
-            step = np.float32(float(amount) * known[name].get("scale", 1.0))
-            out = out + step * np.asarray(known[name]["direction"], np.float32)
-    return out
+    return move_noise(noise, edits, known)
 
 
 def generate_images(model, n, seed=0, edits=None):

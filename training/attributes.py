@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from models import BUILDERS
-from models.faces import AGE_MEAN, AGE_SCALE
+from models.faces import AGE_MEAN, AGE_SCALE, move_noise
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
 from training import common
@@ -114,15 +114,6 @@ def brightness(faces):
     return faces.mean(axis=(1, 2))
 
 
-def edited_noise(z, edits, directions, scales):
-    """``z`` moved by ``a * scale`` along each attribute's unit direction; an edit of 0 leaves ``z`` as it is."""
-    z = np.array(z, np.float32, copy=True)
-    for k, a in edits.items():
-        if a:
-            z = z + np.float32(a * scales[k]) * np.asarray(directions[k], np.float32)
-    return z
-
-
 def measure_edits(generator, reader, directions, scales, n, seed, latent_dim, amount=2.0):
     """The edits' effect on ``n`` new faces, read by ``reader``: for each attribute, the predicted change per unit
     of edit, the share of faces that move the intended way between edits -amount and +amount, and the change of
@@ -131,6 +122,7 @@ def measure_edits(generator, reader, directions, scales, n, seed, latent_dim, am
     Gender is read as the reader's logit (a probability saturates: a face already read as 99% male cannot move
     further, which would understate the edit); the mean change of the probability is reported beside it."""
     z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+    specs = {k: {"direction": directions[k], "scale": scales[k]} for k in directions}
 
     def read(zz):
         faces = generator.predict(zz, batch_size=250, verbose=0)
@@ -141,8 +133,8 @@ def measure_edits(generator, reader, directions, scales, n, seed, latent_dim, am
     result = {"faces": n, "edit_compared": f"-{amount:g} vs +{amount:g}",
               "spread_unedited": {"age_years": round(float(spread[0]), 2), "male_logit": round(float(spread[1]), 3)}}
     for i, k in enumerate(ATTRIBUTES):
-        lo = read(edited_noise(z, {k: -amount}, directions, scales))
-        hi = read(edited_noise(z, {k: amount}, directions, scales))
+        lo = read(move_noise(z, {k: -amount}, specs))
+        hi = read(move_noise(z, {k: amount}, specs))
         delta = hi - lo
         j = 1 - i
         intended = float(np.mean(delta[:, i]))
