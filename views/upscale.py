@@ -134,17 +134,17 @@ with upscale_tab:
                 view = st.session_state.get("sr_view")
                 if not view or view[0] != key:  # encoded once per result, not on every rerun of the page
                     view = (key, *ui.compare_html(on_checkerboard(comparable(image, (w, h))),
-                                                  on_checkerboard(result), "Bicubic", label(model)))
+                                                  on_checkerboard(result), "Bicubic", label(model)),
+                            images.png_bytes(result))
                     st.session_state.sr_view = view
-                _, page_html, cropped = view
+                _, page_html, cropped, png = view
                 st.html(page_html, unsafe_allow_javascript=True)
                 st.caption("Left of the line: bicubic. Right: " + label(model) + "."
                            + (" Transparent parts are shown on a checkerboard; the download keeps them."
                               if image.ndim == 3 and image.shape[2] == 4 else "")
                            + (" Shown: the centre of the picture; the download is whole." if cropped else ""))
-                st.download_button("Download PNG", lambda: images.png_bytes(result),  # encoded when asked for
-                                   file_name=f"upscaled_x{scale}.png", mime="image/png", icon=":material/download:",
-                                   key="sr_download")
+                st.download_button("Download PNG", png, file_name=f"upscaled_x{scale}.png",  # encoded once
+                                   mime="image/png", icon=":material/download:", key="sr_download")
             else:
                 shown = on_checkerboard(image)
                 st.image(images.upscale_nearest(shown, max(1, min(4, 512 // max(shown.shape[:2])))),
