@@ -132,6 +132,17 @@ def scroll_here_on_phones():
             '}, 300);</script>', unsafe_allow_javascript=True)  # after the result below it is laid out
 
 
+def kept_radio(label, options, key, **kwargs):
+    """``st.radio`` whose choice survives visits to other pages (Streamlit forgets the state of widgets a page
+    did not draw): the choice is copied to a plain session key and given back when the page is drawn again."""
+    kept = f"_kept_{key}"
+    if key not in st.session_state and st.session_state.get(kept) in options:
+        st.session_state[key] = st.session_state[kept]
+    value = st.radio(label, options, key=key, **kwargs)
+    st.session_state[kept] = value
+    return value
+
+
 def from_url(key, param, parse, allowed=None):
     """Start widget ``key`` from the page address (``?param=value``) on a visitor's first run, so that a shared
     link shows exactly what its sender saw. A value that does not parse or is not ``allowed`` is ignored."""
@@ -175,6 +186,48 @@ def show_image(image, caption=None, scale=1, download_name=None, key=None):
 
 COMPARE_TEMPLATE = Path(__file__).resolve().parent / "assets" / "compare" / "compare.html"
 COMPARE_MAX_PIXELS = 1280 * 1280  # larger results are compared on their centre crop (the download is whole)
+
+
+CANVAS_DIR = Path(__file__).resolve().parent / "assets" / "canvas"
+_canvas = st.components.v2.component(
+    "gan_studio.canvas", js=(CANVAS_DIR / "canvas.js").read_text(), css=(CANVAS_DIR / "canvas.css").read_text())
+
+
+def png_data_url(image):
+    """A uint8 image as a ``data:image/png;base64,...`` URL (small pictures inside a component)."""
+    return "data:image/png;base64," + base64.b64encode(images.png_bytes(image)).decode()
+
+
+def drawing_canvas(key, drawing, tool="pen", width=8, line=False, background=None, examples=(), example=None,
+                   on_change=None):
+    """Our drawing canvas (``assets/canvas``): as wide as its column, mouse, pen and touch, with Undo, Redo and
+    Clear buttons and clickable example thumbnails.
+
+    Args:
+        key: the widget key.
+        drawing: ``{"version": int, "strokes": [...]}``, what to show (kept by the page in ``st.session_state``;
+            a higher version than the canvas's own replaces its strokes: a reset).
+        tool: "pen" or "eraser"; width: the stroke width in canvas units (512 a side); line: straight lines.
+        background: an optional picture under the strokes (uint8), e.g. an example sketch.
+        examples: ``[(name, label, uint8 thumbnail), ...]`` shown under the canvas.
+        example: the label of the example in use (highlighted).
+        on_change: called with the canvas's new ``{"version", "strokes"}`` when a stroke ends, at the start of
+            the next run (so also when that run no longer shows this canvas: a subject switched at once).
+
+    Returns ``(drawing or None, example clicked or None)``: the canvas's latest strokes, and a thumbnail's click.
+    """
+    def changed():
+        value = st.session_state.get(key)
+        if on_change is not None and value is not None and value.get("drawing") is not None:
+            on_change(value["drawing"])
+
+    result = _canvas(key=key, data={
+        "version": drawing["version"], "strokes": drawing["strokes"], "tool": tool, "width": width, "line": line,
+        "background": None if background is None else png_data_url(background),
+        "examples": [{"name": n, "label": label, "url": png_data_url(t)} for n, label, t in examples],
+        "exampleLabel": example}, default={"drawing": None}, on_drawing_change=changed,
+        on_example_change=lambda: None)
+    return result.drawing, result.example
 
 
 def compare_html(left, right, left_label, right_label):

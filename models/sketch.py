@@ -69,6 +69,45 @@ def from_canvas(canvas, base=None):
     return np.clip(np.rint(under * (1.0 - alpha) + stroke * alpha), 0, 255).astype(np.uint8)
 
 
+CANVAS_UNITS = 512  # strokes are given in a square of this many units a side, whatever its size on screen
+MAX_STROKES, MAX_POINTS = 2_000, 50_000
+
+
+def render_strokes(strokes, size=WORK_SIZE, base=None):
+    """A drawing from canvas strokes: uint8 (size, size), dark lines on white.
+
+    Args:
+        strokes: a list of ``{"t": "pen" | "eraser", "w": width, "p": [[x, y], ...]}`` in a square of
+            ``CANVAS_UNITS`` units (what the app's canvas sends; the eraser draws white, over ``base`` too).
+        size: the side of the drawing in pixels.
+        base: an optional sketch (H, W) under the strokes (an example to start from), resized to ``size``.
+
+    Raises ValueError for anything that is not such a list (the strokes come from a browser).
+    """
+    if not isinstance(strokes, list) or len(strokes) > MAX_STROKES:
+        raise ValueError(f"strokes must be a list of at most {MAX_STROKES} strokes.")
+    out = np.full((size, size), 255, np.uint8) if base is None else cv2.resize(
+        np.asarray(base, np.uint8), (size, size), interpolation=cv2.INTER_AREA)
+    scale, total = size / CANVAS_UNITS, 0
+    for stroke in strokes:
+        try:
+            points = np.asarray(stroke["p"], np.float64).reshape(-1, 2)
+            width = float(stroke["w"])
+            colour = 255 if stroke.get("t") == "eraser" else 0
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"a stroke must be {{t, w, p: [[x, y], ...]}}: {exc}") from None
+        total += len(points)
+        if total > MAX_POINTS or not np.isfinite(points).all() or not np.isfinite(width):
+            raise ValueError(f"the drawing has too many points (at most {MAX_POINTS}) or bad numbers.")
+        thickness = int(np.clip(round(width * scale), 1, size // 4))
+        pts = np.rint(np.clip(points, 0, CANVAS_UNITS) * scale).astype(np.int32)
+        if len(pts) == 1:
+            cv2.circle(out, tuple(int(v) for v in pts[0]), max(1, thickness // 2), colour, -1, cv2.LINE_AA)
+        elif len(pts):
+            cv2.polylines(out, [pts], False, colour, thickness, cv2.LINE_AA)
+    return out
+
+
 def normalize_sketch(image):
     """Whatever a visitor drew or uploaded, as dark lines on white: uint8 (H, W).
 

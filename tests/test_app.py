@@ -155,26 +155,39 @@ def test_upscale_page_batch_makes_a_zip_and_names_bad_files(weights_dir):
         assert Image.open(io.BytesIO(z.read("a_x4.png"))).size == (120, 80)
 
 
-def test_sketch_page_appears_with_a_pix2pix_model_and_paints_an_example(weights_dir):
+def test_sketch_page_appears_with_a_pix2pix_model_and_paints_a_drawing(weights_dir):
     from tests.conftest import export_tiny_pix2pix
     export_tiny_pix2pix(weights_dir, "shoes")
     at = run_page("views/sketch.py")
     assert not at.exception and not at.error
     assert any("Draw a shoe" in i.value for i in at.info)  # an empty canvas: a hint, not an error
-    assert at.caption[0].value.startswith("Draw the outline of a shoe. ")  # only the subjects it has models for
-    at.selectbox(key="p2p_example_shoes").set_value("shoes_1").run()
+    assert at.caption[0].value.startswith("Draw a shoe: ")  # only the subjects it has models for
+    # what the canvas sends at the end of a stroke: a version and the strokes (512 units a side)
+    shoe = [{"t": "pen", "w": 6, "p": [[60, 300], [450, 300], [420, 180], [150, 120], [60, 300]]}]
+    at.session_state["p2p_drawing_shoes"] = {"version": 1, "strokes": shoe, "example": None}
+    at.run()
     assert not at.exception and not at.error
-    assert [i.captions[0] for i in at.image][:1] == ["Your sketch"]
-    assert at.get("download_button")
+    assert at.image[0].captions[0].endswith(" ms") and len(at.get("download_button")) == 2  # the photo, timed
     at.toggle(key="p2p_vary").set_value(True).run()
     at.number_input(key="p2p_seed").set_value(3).run()
-    assert not at.exception and not at.error and len(at.image) >= 2
+    assert not at.exception and not at.error and at.image[0].captions[0].endswith(" ms")
     at.radio(key="p2p_source").set_value("From a photo").run()
     assert not at.exception and any("Draw a shoe" in i.value for i in at.info)  # nothing uploaded yet
+    at.radio(key="p2p_source").set_value("Draw").run()  # the drawing is still there
+    assert not at.exception and at.image[0].captions[0].endswith(" ms")
+    at.button(key="p2p_random").click().run()  # an example, the strokes cleared
+    state = at.session_state["p2p_drawing_shoes"]
+    assert state["example"].startswith("shoes_") and state["strokes"] == [] and state["version"] == 2
+    assert not at.exception and at.image[0].captions[0].endswith(" ms")
+    # a drawing the page cannot read (it comes from a browser): a message, a fresh canvas, no traceback
+    at.session_state["p2p_drawing_shoes"] = {"version": 3, "strokes": [{"w": "x"}], "example": None}
+    at.run()
+    assert not at.exception and "Could not read the drawing" in at.error[0].value
+    assert at.session_state["p2p_drawing_shoes"]["strokes"] == []
 
     export_tiny_pix2pix(weights_dir, "faces")  # both subjects: shoes first, then faces
     at = run_page("views/sketch.py")
-    assert at.caption[0].value.startswith("Draw the outline of a shoe or a face. ")
+    assert at.caption[0].value.startswith("Draw a shoe or a face: ")
     assert at.radio(key="p2p_domain").options == ["Shoes", "Faces"] and at.radio(key="p2p_domain").value == "shoes"
 
 

@@ -148,34 +148,132 @@ def test_upscale_page_uploads_compares_and_downloads(sr_server, browser, tmp_pat
 
 @pytest.fixture(scope="module")
 def sketch_server(tmp_path_factory):
-    """The app with a tiny random pix2pix model (the canvas and the page's mechanics)."""
+    """The app with tiny random pix2pix models for both subjects (the canvas and the page's mechanics)."""
     from tests.conftest import export_tiny_pix2pix
-    with app_with(tmp_path_factory, "streamlit_sketch.log", lambda w: export_tiny_pix2pix(w, "shoes")) as (url, _):
+    with app_with(tmp_path_factory, "streamlit_sketch.log", lambda w: export_tiny_pix2pix(w, "shoes"),
+                  lambda w: export_tiny_pix2pix(w, "faces")) as (url, _):
         yield url
 
 
-def test_sketch_page_draws_with_the_mouse_and_paints(sketch_server, browser):
-    page = open_page(browser, sketch_server + "/sketch", "Sketch to photo")
-    page.locator('[data-testid="stAlertContentInfo"]', has_text="Draw a shoe").wait_for(timeout=30_000)
-    canvas = page.locator("canvas.upper-canvas").first  # fabric.js draws the strokes on its upper canvas
-    canvas.wait_for(timeout=30_000)
+SHOE = [((60, 250), (320, 250)), ((60, 250), (90, 120)), ((90, 120), (200, 160)), ((200, 160), (320, 250))]
+
+
+def canvas_strokes(page, segments, touch=None):
+    """Draw ``segments`` (pairs of points in a 400 x 400 square scaled to the canvas) with the mouse, or with a
+    finger through ``touch`` (a CDP session: real touch events, which the browser turns into pointer events)."""
+    canvas = the_canvas(page)
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    x0, y0 = box["x"], box["y"]
-    for (ax, ay), (bx, by) in [((60, 250), (320, 250)), ((60, 250), (90, 120)), ((90, 120), (200, 160)),
-                               ((200, 160), (320, 250))]:  # a rough shoe outline
-        page.mouse.move(x0 + ax, y0 + ay)
-        page.mouse.down()
-        for t in range(1, 11):
-            page.mouse.move(x0 + ax + (bx - ax) * t / 10, y0 + ay + (by - ay) * t / 10)
-        page.mouse.up()
-    page.locator('[data-testid="stImageCaption"]', has_text="Your sketch").wait_for(timeout=60_000)
-    assert page.locator('[data-testid="stImageCaption"]', has_text="ms").count() == 1  # the photo, timed
-    assert not page.locator('[data-testid="stException"]').count()
-    assert not page.locator('[data-testid="stAlertContentError"]').count()
+    s = box["width"] / 400
+    for (ax, ay), (bx, by) in segments:
+        points = [(box["x"] + (ax + (bx - ax) * t / 10) * s, box["y"] + (ay + (by - ay) * t / 10) * s)
+                  for t in range(11)]
+        if touch is None:
+            page.mouse.move(*points[0])
+            page.mouse.down()
+            for x, y in points[1:]:
+                page.mouse.move(x, y)
+            page.mouse.up()
+        else:
+            touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [dict(zip("xy", points[0]))]})
+            for x, y in points[1:]:
+                touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+            touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def the_canvas(page):
+    """The drawing canvas, once the page shows one (a rerun may show the old one beside the new for a moment)."""
+    import time
+    canvas = page.locator("canvas.gs-canvas")
+    deadline = time.monotonic() + 30
+    while canvas.count() != 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    canvas.wait_for(timeout=30_000)
+    return canvas
+
+
+def ink_on_canvas(page):
+    """The share of dark pixels on the drawing canvas."""
+    return the_canvas(page).evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+        " for (let i = 0; i < d.length; i += 4) if (d[i] < 128) n++; return n / (d.length / 4); }")
+
+
+def photo_shown(page):
+    page.locator('[data-testid="stImageCaption"]', has_text=" ms").wait_for(timeout=60_000)
+
+
+def nothing_clipped(page, width):
+    """Every part of the drawing area (toolbar, canvas, thumbnails, the photo and its buttons) lies within the
+    viewport's width."""
+    boxes = page.locator(".gs-tools button, canvas.gs-canvas, .gs-examples button, [data-testid='stImage'] img, "
+                         "[data-testid='stDownloadButton'] button").evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right]; })")
+    assert boxes and all(0 <= left and right <= width + 0.5 for left, right in boxes), boxes
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_sketch_page_draws_with_mouse_and_undoes_redoes_clears(sketch_server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(sketch_server + "/sketch")
+    page.locator('[data-testid="stAlertContentInfo"]', has_text="Draw a shoe").wait_for(timeout=60_000)
+    page.locator("canvas.gs-canvas").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Undo the last stroke").is_disabled()  # visible, labelled, idle
+    canvas_strokes(page, SHOE)
+    photo_shown(page)
+    assert ink_on_canvas(page) > 0.003
+    nothing_clipped(page, 1280)
+    canvas_box = page.locator("canvas.gs-canvas").bounding_box()
+    photo_box = page.locator("[data-testid='stImage'] img").bounding_box()
+    assert photo_box["x"] > canvas_box["x"] + canvas_box["width"] - 1  # beside the canvas ...
+    assert abs(photo_box["width"] - canvas_box["width"]) < 0.1 * canvas_box["width"]  # ... and as large
     page.screenshot(path=str(SCREENSHOTS / "sketch.png"), full_page=True)
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the photo").click()
     assert open(download.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+    drawn = ink_on_canvas(page)
+    page.get_by_role("button", name="Undo the last stroke").click()
+    assert ink_on_canvas(page) < drawn
+    page.get_by_role("button", name="Redo").click()
+    assert ink_on_canvas(page) == drawn
+    # switching the subject and back keeps the drawing (and the faces canvas starts blank)
+    page.get_by_text("Faces", exact=True).click()
+    page.locator('[data-testid="stAlertContentInfo"]', has_text="Draw a face").wait_for(timeout=30_000)
+    assert ink_on_canvas(page) == 0
+    page.get_by_text("Shoes", exact=True).click()
+    photo_shown(page)
+    assert ink_on_canvas(page) == drawn
+    page.get_by_role("button", name="Clear the drawing").click()
+    page.locator('[data-testid="stAlertContentInfo"]', has_text="Draw a shoe").wait_for(timeout=30_000)
+    assert ink_on_canvas(page) == 0
+    page.get_by_role("button", name="Start from Example 1").click()  # a thumbnail: an example under the pen
+    photo_shown(page)
+    assert ink_on_canvas(page) > 0.003
+    assert not page.locator('[data-testid="stException"]').count() and not errors
+
+
+def test_sketch_page_draws_by_touch_on_a_phone(sketch_server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(sketch_server + "/sketch")
+    page.locator("canvas.gs-canvas").wait_for(timeout=60_000)
+    canvas_strokes(page, SHOE, touch=context.new_cdp_session(page))
+    photo_shown(page)
+    nothing_clipped(page, 390)
+    canvas_box = page.locator("canvas.gs-canvas").bounding_box()
+    photo_box = page.locator("[data-testid='stImage'] img").bounding_box()
+    assert canvas_box["width"] > 330  # the whole width of the phone
+    assert photo_box["y"] > canvas_box["y"] + canvas_box["height"]  # the photo under the canvas
+    assert photo_box["y"] - (canvas_box["y"] + canvas_box["height"]) < 250  # directly: only the thumbnails between
+    page.get_by_role("button", name="Undo the last stroke").tap()
+    assert ink_on_canvas(page) > 0  # three strokes of four left
+    page.locator("[data-testid='stImage'] img").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "sketch_phone.png"))
+    assert not page.locator('[data-testid="stException"]').count()
+    context.close()
 
 
 @pytest.fixture(scope="module")

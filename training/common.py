@@ -196,6 +196,17 @@ def parse(parser, module, argv=None):
     return args
 
 
+def fraction(text):
+    """An argparse type: a number from 0 to 1 (a share)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
+    return value
+
+
 def check_schedule(args):
     """Why the run flags cannot work (one line naming the flag), or None: every count positive, the decay within
     the run (``--ckpt-every 0`` divided by zero, ``--ckpt-every -1 --export`` exported an untrained model)."""

@@ -26,7 +26,7 @@ from models import BUILDERS, images, sketch
 from models.quality import ssim_y
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common, datasets, metrics, perceptual
+from training import common, datasets, drawings, metrics, perceptual
 
 MODULE = "training.pix2pix"
 PRESETS = {
@@ -44,23 +44,32 @@ def load_photo(path):
         return np.asarray(im.convert("RGB"))
 
 
-def load_training_pairs(data=None, pairs=None, domain="shoes", size=128, limit=None):
+def load_training_pairs(data=None, pairs=None, domain="shoes", size=128, limit=None, drawn=0, seed=0):
     """(sketches uint8 (N, S, S), photos uint8 (N, S, S, 3)) from a photo folder (sketches made by
-    ``photo_to_sketch``) or a folder of side-by-side pairs (left: sketch or edge map, right: photo)."""
+    ``photo_to_sketch``) or a folder of side-by-side pairs (left: sketch or edge map, right: photo).
+
+    With ``drawn`` > 0 (photo folders only) the sketches are (N, 1 + drawn, S, S): the edge sketch, then
+    ``drawn`` free-hand-like drawings of the same photo (``training.drawings``), seeded by (seed, photo, k)."""
     paths = image_files([pairs or data])[:limit]
     if not paths:
         raise SystemExit(f"no images found in {pairs or data}")
+    if drawn and pairs:
+        raise SystemExit("free-hand-like drawings are made from photos: use --data, not --pairs")
     sketches, photos = [], []
-    for path in paths:
+    for index, path in enumerate(paths):
         rgb = load_photo(path)
         if pairs:
             half = rgb.shape[1] // 2
             a, b = rgb[:, :half], rgb[:, half:2 * half]
             sketches.append(sketch.to_square(sketch.normalize_sketch(images.centre_square(a, 256)), size)[0])
             photos.append(images.centre_square(b, size))
-        else:
-            sketches.append(sketch.to_square(sketch.photo_to_sketch(images.centre_square(rgb, 256), domain), size)[0])
-            photos.append(images.centre_square(rgb, size))
+            continue
+        square = images.centre_square(rgb, 256)
+        lines = [sketch.photo_to_sketch(square, domain)] + [
+            drawings.draw_like_a_person(square, np.random.default_rng([seed, index, k]), domain) for k in range(drawn)]
+        squares = [sketch.to_square(line, size)[0] for line in lines]
+        sketches.append(np.stack(squares) if drawn else squares[0])
+        photos.append(images.centre_square(rgb, size))
     return np.stack(sketches), np.stack(photos)
 
 
@@ -103,17 +112,25 @@ def augment_sketch(ink, seed, size):
     return tf.clip_by_value(ink * darkness, 0.0, 1.0)
 
 
-def make_dataset(sketches, photos, batch_size, seed, augment=True):
+def make_dataset(sketches, photos, batch_size, seed, augment=True, drawn_share=0.0):
     """Endless batches of (sketch (S, S, 1), photo (S, S, 3)) in [-1, 1]: random jitter (enlarge by 1/8 and
-    crop back) and flips applied to both, free-hand augmentation to the sketch."""
-    size = sketches.shape[1]
-    ds = tf.data.Dataset.from_tensor_slices((sketches[..., None], photos)).repeat().shuffle(len(photos), seed=seed)
+    crop back) and flips applied to both, free-hand augmentation to the sketch. ``sketches`` is (N, S, S), or
+    (N, 1 + K, S, S) with K free-hand-like drawings after each edge sketch: then each example is one of the
+    drawings with probability ``drawn_share`` (any of the K alike), else the edge sketch."""
+    size = photos.shape[1]
+    variants = sketches if sketches.ndim == 4 else sketches[:, None]
+    ds = tf.data.Dataset.from_tensor_slices((variants, photos)).repeat().shuffle(len(photos), seed=seed)
     ds = tf.data.Dataset.zip(ds, tf.data.Dataset.random(seed=seed).batch(2))
 
     def prepare(pair, seeds):
-        (sk, ph), seed2 = pair, tf.stack([seeds[0], seeds[1]])
-        both = tf.concat([tf.cast(sk, tf.float32), tf.cast(ph, tf.float32)], -1) / 255.0  # (S, S, 4)
-        split = tf.random.experimental.stateless_split(seed2, 3)
+        (options, ph), seed2 = pair, tf.stack([seeds[0], seeds[1]])
+        split = tf.random.experimental.stateless_split(seed2, 5)
+        sk = options[0]
+        if variants.shape[1] > 1:
+            k = tf.random.stateless_uniform((), split[3], 1, variants.shape[1], dtype=tf.int32)
+            drawn = tf.random.stateless_uniform((), split[4]) < drawn_share
+            sk = tf.where(drawn, tf.gather(options, k), sk)
+        both = tf.concat([tf.cast(sk[..., None], tf.float32), tf.cast(ph, tf.float32)], -1) / 255.0  # (S, S, 4)
         if augment:
             big = size + size // 8
             both = tf.image.resize(both, (big, big), method="bilinear")
@@ -240,29 +257,87 @@ def evaluate_generator(translate, sketches, photos, train_photos=None, features=
     return outputs, result
 
 
+DRAWN_SEED = 2026  # the free-hand-like drawings of the val photos are the same on every evaluation
+
+
+def load_drawings(folder, limit=None):
+    """The drawings in ``folder`` (people's free-hand sketches), each as the app reads an upload: normalised to
+    dark lines on white, uint8 (H, W); a list, in file-name order."""
+    return [sketch.normalize_sketch(load_photo(path)) for path in image_files([folder])[:limit]]
+
+
+def evaluate_drawings(translate, drawings_list, real_photos, mean_photo=None, train_photos=None, features=None):
+    """How a model does on drawings made by people (no paired photos): the share it refuses as empty, the mean
+    outline IoU (the drawing's filled outline against the output's object), and, with ``features``, the Frechet
+    distance of the outputs to ``real_photos`` beside the mean training photo's and real vs real, both computed
+    with as many images as there are outputs. Returns (outputs, result)."""
+    outputs, ious, refused = [], [], 0
+    for drawing in drawings_list:
+        if sketch.is_blank(drawing):
+            refused += 1
+            continue
+        out = translate(drawing)
+        outputs.append(out)
+        ious.append(drawings.outline_iou(drawing, out))
+    result = {"images": len(drawings_list), "refused": refused,
+              "outline_iou": round(float(np.mean(ious)), 4) if ious else None}
+    if features is not None and outputs:
+        n, real = len(outputs), metrics.feature_stats(features(real_photos))
+        result["frechet"] = round(metrics.frechet_distance(features(np.stack(outputs)), real), 2)
+        result["frechet_feature"] = features.name
+        if mean_photo is not None:
+            result["frechet_mean_photo"] = round(metrics.frechet_distance(
+                features(np.repeat(mean_photo[None], n, axis=0)), real), 2)
+            result["frechet_share_of_baseline"] = round(result["frechet"] / result["frechet_mean_photo"], 3)
+        if train_photos is not None:
+            pick = np.random.default_rng(0).choice(len(train_photos), min(len(train_photos), n), False)
+            result["frechet_real_train_vs_val"] = round(metrics.frechet_distance(features(train_photos[pick]),
+                                                                                 real), 2)
+    return outputs, result
+
+
 def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entry=None, perceptual_weights=None,
-             pairs=False, frechet_net="squeezenet"):
-    """Score model ``name`` on a folder of photos (sketches made from them), or of side-by-side pairs with
-    ``pairs``; writes ``metrics`` into its manifest entry."""
+             pairs=False, frechet_net="squeezenet", drawings_folder=None):
+    """Score model ``name`` on a folder of photos: sketches made from them by ``photo_to_sketch`` (``metrics``)
+    and free-hand-like drawings of them (``metrics_drawn``, fixed seed); or on side-by-side pairs with
+    ``pairs``. With ``drawings_folder`` (drawings made by people, e.g. sketches/shoes_human), also
+    ``metrics_human`` (``evaluate_drawings``). Writes them into the model's manifest entry."""
     from models import inference  # noqa: PLC0415
     entry = entry or read_manifest(weights_dir)[name]
     size, domain = entry["args"]["image_size"], entry["domain"]
-    sketches, photos = load_training_pairs(None if pairs else folder, folder if pairs else None, domain, size, limit)
+    sketches, photos = load_training_pairs(None if pairs else folder, folder if pairs else None, domain, size, limit,
+                                           drawn=0 if pairs else 1, seed=DRAWN_SEED)
     train_photos = load_training_pairs(train, domain=domain, size=size, limit=2000)[1] if train else None
+    features = perceptual.frechet_features(frechet_net, perceptual_weights)
     net = load_model(name, weights_dir)
     traced = tf.function(lambda x: net(x, training=False), reduce_retracing=True)
 
     def translate(s):
         return images.to_uint8(traced(inference.sketch_input(s, size)[0]))[0]
 
-    _, result = evaluate_generator(translate, sketches, photos, train_photos,
-                                   perceptual.frechet_features(frechet_net, perceptual_weights))
+    edges = sketches if pairs else sketches[:, 0]
+    _, result = evaluate_generator(translate, edges, photos, train_photos, features)
     result["data"] = str(folder)
     entry["metrics"] = result
+    command = f"python -m {MODULE} eval --model {name} --data {folder}" + (" --pairs" if pairs else "") + \
+        (f" --train {train}" if train else "") + (f" --drawings {drawings_folder}" if drawings_folder else "")
     source = "side-by-side pairs" if pairs else "photos, sketches by photo_to_sketch"
-    entry["eval"] = {"protocol": f"val {source}, at {size}x{size}, no augmentation",
-                     "command": f"python -m {MODULE} eval --model {name} --data {folder}"
-                                + (" --pairs" if pairs else "") + (f" --train {train}" if train else "")}
+    entry["eval"] = {"protocol": f"val {source}, at {size}x{size}, no augmentation", "command": command}
+    if not pairs:
+        _, drawn = evaluate_generator(translate, sketches[:, 1], photos, train_photos, features)
+        entry["metrics_drawn"] = {**drawn, "data": str(folder),
+                                  "protocol": f"free-hand-like drawings of the val photos (training.drawings, "
+                                              f"seed {DRAWN_SEED}, one per photo)"}
+        print("drawn:", json.dumps(entry["metrics_drawn"]), flush=True)
+    if drawings_folder:
+        mean_photo = np.rint(train_photos.astype(np.float64).mean(axis=0)).astype(np.uint8) \
+            if train_photos is not None else None
+        _, human = evaluate_drawings(translate, load_drawings(drawings_folder), photos, mean_photo, train_photos,
+                                     features)
+        entry["metrics_human"] = {**human, "data": str(drawings_folder), "real_photos": str(folder),
+                                  "protocol": "drawings made by people, read as the app reads an upload; Frechet "
+                                              "distance of the outputs to the real photos in --data"}
+        print("human:", json.dumps(entry["metrics_human"]), flush=True)
     common.write_manifest_entry(weights_dir, name, entry)
     print(json.dumps(result), flush=True)
     return result
@@ -278,6 +353,14 @@ def loss_description(args):
     return loss
 
 
+def sketch_mix(args):
+    """The training sketches, for the manifest: the edge sketches' share and the drawings'."""
+    if args.pairs:
+        return {"pairs": 1.0}
+    return {"photo_to_sketch": round(1.0 - args.drawn_share, 3), "drawings": round(args.drawn_share, 3),
+            "drawings_per_photo": args.drawn_variants if args.drawn_share else 0}
+
+
 def train(args):
     args.data, args.pairs, args.val = (datasets.resolve(v) for v in (args.data, args.pairs, args.val))
     if args.w_perceptual and not Path(args.perceptual_weights).is_file():
@@ -286,9 +369,12 @@ def train(args):
     g_args, d_args = (dict(a) for a in PRESETS[args.preset])
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name
-    sketches, photos = load_training_pairs(args.data, args.pairs, args.domain, size, args.limit)
+    if args.drawn_share and args.pairs:
+        raise SystemExit("--drawn-share makes drawings from photos: use --data, not --pairs")
+    drawn = args.drawn_variants if args.drawn_share else 0
+    sketches, photos = load_training_pairs(args.data, args.pairs, args.domain, size, args.limit, drawn, args.seed)
     val = load_training_pairs(None if args.pairs else args.val, args.val if args.pairs else None, args.domain, size,
-                              limit=8) if args.val else None
+                              limit=8, drawn=drawn, seed=DRAWN_SEED) if args.val else None
     strategy = common.setup(args)
     with strategy.scope():
         generator = BUILDERS["unet_generator"](**g_args)
@@ -307,8 +393,13 @@ def train(args):
     run = common.Run(out, config, model.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
                      g_optimizer=model.g_optimizer, d_optimizer=model.d_optimizer)
     shown_sk, shown_ph = val if val is not None else (sketches[:8], photos[:8])
+    if drawn:  # half the samples from edge sketches, half from drawings
+        shown_sk = np.concatenate([shown_sk[:4, 0], shown_sk[4:, 1]])
     shown_in = shown_sk[..., None].astype("float32") / 127.5 - 1.0
-    standing = sketches[np.random.default_rng(4321).permutation(len(sketches))[:STANDING]]
+    order = np.random.default_rng(4321).permutation(len(sketches))[:STANDING]
+    # batch-norm statistics from the inputs the model will see: edge sketches and drawings in the training mix
+    standing = sketches[order] if not drawn else np.where(
+        (np.arange(len(order)) < args.drawn_share * len(order))[:, None, None], sketches[order, 1], sketches[order, 0])
 
     def shipped_generator():
         return standing_copy(generator, shipped, standing)
@@ -320,21 +411,24 @@ def train(args):
 
     print(f"{args.name}: G {generator.count_params():,} params, D {discriminator.count_params():,} params, "
           f"{len(photos):,} pairs at {size}px, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
-    common.fit(model, make_dataset(sketches, photos, args.batch_size, args.seed), run, args, sample_grid)
+    common.fit(model, make_dataset(sketches, photos, args.batch_size, args.seed, drawn_share=args.drawn_share), run,
+               args, sample_grid)
     if args.export and common.is_chief():
-        source = f"{args.pairs} (pairs)" if args.pairs else f"{args.data} (sketches by photo_to_sketch)"
+        source = f"{args.pairs} (pairs)" if args.pairs else f"{args.data} (sketches by photo_to_sketch" + (
+            f"; {args.drawn_share:.0%} free-hand-like drawings by training.drawings" if drawn else "") + ")"
         entry = common.export(shipped_generator(), args.name, "unet_generator", g_args, args.weights_dir, run.out,
                               task="pix2pix",
                               domain=args.domain, title=args.title or TITLES.get(args.domain, args.name),
                               dataset=f"{source}, {len(photos)} photos", steps=run.step,
                               batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
                               command=args.command_line, init=args.init, init_model=init_model,
-                              loss=loss_description(args),
+                              loss=loss_description(args), sketch_mix=sketch_mix(args),
                               discriminator={"builder": "patchgan_discriminator", "args": d_args,
                                              "params": int(discriminator.count_params())})
         if args.val:
             evaluate(args.name, args.val, args.weights_dir, train=args.data, entry=entry,
-                     perceptual_weights=args.perceptual_weights, pairs=bool(args.pairs), frechet_net=args.frechet_net)
+                     perceptual_weights=args.perceptual_weights, pairs=bool(args.pairs), frechet_net=args.frechet_net,
+                     drawings_folder=datasets.resolve(args.drawings))
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -359,6 +453,12 @@ def main(argv=None):
     p.add_argument("--w-perceptual", type=float, default=0.0,
                    help="weight of a SqueezeNet feature loss (fire3 + fire5 maps) beside the L1; 0: off, "
                         "the paper's loss")
+    p.add_argument("--drawn-share", type=common.fraction, default=0.0,
+                   help="share of training sketches drawn like people draw (training.drawings: outline, a few inner "
+                        "lines, wobbly broken strokes) instead of photo_to_sketch's edges; 0: edges only")
+    p.add_argument("--drawn-variants", type=int, default=3, choices=range(1, 9), metavar="K",
+                   help="free-hand-like drawings made per photo (seeded; default 3)")
+    p.add_argument("--drawings", help="drawings made by people, scored at export (see eval --drawings)")
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the feature loss and the Frechet distance")
     common.add_common_args(p, steps=20_000, batch_size=8, ckpt_every=500, lr=2e-4)
@@ -367,6 +467,8 @@ def main(argv=None):
     p.add_argument("--data", required=True, help="folder of photos (e.g. the val split), or of pairs with --pairs")
     p.add_argument("--pairs", action="store_true", help="--data holds side-by-side pairs (sketch | photo)")
     p.add_argument("--train", help="the training photos: for the mean-photo baseline and real-vs-real")
+    p.add_argument("--drawings", help="a folder of drawings made by people (no paired photos), e.g. "
+                                      "../shared/data/sketches/shoes_human: refusals, outline IoU, Frechet")
     p.add_argument("--limit", type=int)
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     perceptual.add_frechet_argument(p)
@@ -376,7 +478,8 @@ def main(argv=None):
         train(args)
     else:
         evaluate(args.model, datasets.resolve(args.data), args.weights_dir, args.limit, datasets.resolve(args.train),
-                 perceptual_weights=args.perceptual_weights, pairs=args.pairs, frechet_net=args.frechet_net)
+                 perceptual_weights=args.perceptual_weights, pairs=args.pairs, frechet_net=args.frechet_net,
+                 drawings_folder=datasets.resolve(args.drawings))
 
 
 if __name__ == "__main__":

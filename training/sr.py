@@ -370,7 +370,7 @@ def main(argv=None):
     p.add_argument("--degradation", choices=["bicubic", "realworld"], default="bicubic",
                    help="how LR crops are made: bicubic (the classic benchmark protocol) or realworld (blur, "
                         "resizes, noise and JPEG, Real-ESRGAN-style; see training/degrade.py)")
-    p.add_argument("--upload-share", type=float, default=0.5,
+    p.add_argument("--upload-share", type=common.fraction, default=0.5,
                    help="with --degradation realworld: the share of crops made by the milder upload recipe "
                         "(bicubic, noise on half, JPEG 30-95) instead (default %(default)s)")
     p.add_argument("--d-feat", type=int, default=32, help="discriminator width (64 in the paper)")

@@ -1,20 +1,20 @@
 """Sketch to photo: draw a shoe or a face (or upload a drawing or a photo); Pix2Pix paints a photo of it."""
 
+import random
 import time
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 from PIL import Image
-from streamlit_drawable_canvas import st_canvas
 
 import ui
 from models import images, inference, sketch, uploads
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "sketches"
-CANVAS = 384  # pixels on screen; the models work at 128
 MAX_UPLOAD_PIXELS = 4096 * 4096
 SUBJECTS = {"shoes": "a shoe", "faces": "a face"}
+TOOLS = {"Pen": ("pen", False), "Line": ("pen", True), "Eraser": ("eraser", False)}
 
 st.title("Sketch to photo")
 models = ui.models_or_stop("pix2pix", "sketch-to-photo",
@@ -24,42 +24,79 @@ domains = [d for d in SUBJECTS if d in installed]  # shoes first: the sharper of
 if not domains:
     st.warning("No pix2pix_shoes or pix2pix_faces model is installed.")
     st.stop()
-st.caption(f"Draw the outline of {' or '.join(SUBJECTS[d] for d in domains)}. A network that learned from thousands "
-           "of photo and line-drawing pairs paints a photo to match.")
+st.caption(f"Draw {' or '.join(SUBJECTS[d] for d in domains)}: the outline and a few lines are enough. A network "
+           "that learned from thousands of photos and drawings of them paints a photo to match.")
 with st.expander("How this works", icon=":material/school:"):
     st.markdown(
         "**Pix2Pix** (2017) is a *conditional* GAN: its generator gets your sketch instead of random noise. It is "
         "a U-Net, which squeezes the sketch down to a summary and paints the photo back up, with shortcuts that "
         "keep your lines where you drew them. Its discriminator looks at 70x70-pixel patches of (sketch, photo) "
         "pairs and says whether each patch looks like a real photo of that sketch.\n\n"
-        "The training sketches were made from photos by an edge detector (try *From a photo* to see one), then "
-        "thickened, thinned, bent and partly erased at random, so that hand-drawn lines work too. "
-        "*Variation* keeps the network's dropout switched on: each seed gives another plausible photo.")
+        "Its training sketches were made from photos in two ways: by an edge detector (try *From a photo* to see "
+        "one), and by a program that draws like people do: the outline and a few inner lines, wobbly, broken and "
+        "of any width. *Variation* keeps the network's dropout switched on: each seed gives another plausible "
+        "photo.")
 
-left, right = st.columns([1, 1], gap="large")
+
+@st.cache_data(show_spinner=False)
+def example_sketches(domain):
+    """``{name: (label, uint8 (H, W) sketch)}`` of the bundled examples for ``domain``."""
+    return {p.stem: (f"example {p.stem.rsplit('_', 1)[-1]}", np.asarray(Image.open(p).convert("L")))
+            for p in sorted(EXAMPLES.glob(f"{domain}_*.png"))}
+
+
+def drawing_state(domain):
+    """This session's drawing for ``domain`` (kept across subjects, input modes and pages)."""
+    return st.session_state.setdefault(f"p2p_drawing_{domain}", {"version": 0, "strokes": [], "example": None})
+
+
+def keep_strokes(domain, sent):
+    """The canvas sent strokes for ``domain``: keep them when they are newer than the kept drawing (they come
+    from a browser: anything else is ignored here, and unreadable strokes are reported when drawn)."""
+    state = drawing_state(domain)
+    if isinstance(sent, dict) and isinstance(sent.get("version"), int) and sent["version"] > state["version"]:
+        state.update(version=sent["version"], strokes=sent.get("strokes"))
+
+
+def start_over(domain, example=None):
+    """A new drawing for ``domain``: blank, or on top of ``example``."""
+    old = drawing_state(domain)
+    st.session_state[f"p2p_drawing_{domain}"] = {"version": old["version"] + 1, "strokes": [], "example": example}
+
+
+controls = st.columns(2, gap="large", vertical_alignment="bottom")
+with controls[0]:
+    domain = ui.kept_radio("Subject", domains, key="p2p_domain", format_func=str.capitalize, horizontal=True)
+    source = ui.kept_radio("Sketch", ["Draw", "Upload a drawing", "From a photo"], key="p2p_source",
+                           horizontal=True)
+examples = example_sketches(domain)
+if source == "Draw":
+    with controls[1]:
+        tool = st.segmented_control("Tool", list(TOOLS), default="Pen", key="p2p_tool") or "Pen"
+        width = st.slider("Stroke width", 1, 24, 6, key="p2p_width")
+
+left, right = st.columns(2, gap="large")  # side by side on a desktop; on a phone, the photo under the sketch
+drawn = None
 with left:
-    domain = st.radio("Subject", domains, format_func=str.capitalize, horizontal=True, key="p2p_domain")
-    source = st.radio("Sketch", ["Draw", "Upload a drawing", "From a photo"], horizontal=True, key="p2p_source")
-    drawn = None
     if source == "Draw":
-        examples = ["Blank"] + sorted(p.stem for p in EXAMPLES.glob(f"{domain}_*.png"))
-        example = st.selectbox("Start from", examples, key=f"p2p_example_{domain}",
-                               format_func=lambda e: "A blank canvas" if e == "Blank" else f"Example {e[-1]}")
-        tools = st.columns([3, 2], vertical_alignment="bottom")
-        tool = tools[0].segmented_control("Tool", ["Pen", "Eraser", "Line"], default="Pen", key="p2p_tool") or "Pen"
-        width = tools[1].slider("Stroke width", 1, 16, 4, key="p2p_width")
-        st.space("small")  # room for the canvas's floating toolbar
-        base = None if example == "Blank" else np.asarray(Image.open(EXAMPLES / f"{example}.png").convert("L"))
-        canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF" if tool == "Eraser" else "#000000",
-                           background_color="" if base is not None else "#FFFFFF",
-                           background_image=None if base is None else Image.fromarray(base),
-                           drawing_mode="line" if tool == "Line" else "freedraw", height=CANVAS, width=CANVAS,
-                           return_image_data=True, key=f"p2p_canvas_{domain}_{example}")
-        st.caption("The toolbar above the canvas has undo, redo and clear. The eraser paints white.")
-        if canvas.image_data is not None:
-            drawn = sketch.from_canvas(np.asarray(canvas.image_data), base)
-        elif base is not None:
-            drawn = base
+        state = drawing_state(domain)
+        base = examples[state["example"]][1] if state["example"] in examples else None
+        pen, line = TOOLS[tool]
+        strokes, clicked = ui.drawing_canvas(
+            f"p2p_canvas_{domain}", state, pen, width, line, background=base,
+            examples=[(name, label.capitalize(), img) for name, (label, img) in examples.items()],
+            example=examples[state["example"]][0].capitalize() if state["example"] in examples else None,
+            on_change=lambda sent, d=domain: keep_strokes(d, sent))
+        if clicked in examples:
+            start_over(domain, clicked)
+            st.rerun()
+        keep_strokes(domain, strokes)
+        state = drawing_state(domain)
+        try:
+            drawn = sketch.render_strokes(state["strokes"], base=base)
+        except ValueError as exc:
+            ui.show_error(exc, "Could not read the drawing")
+            start_over(domain)
     else:
         upload = st.file_uploader("A line drawing or edge map" if source == "Upload a drawing" else
                                   f"A photo of {SUBJECTS[domain]}",
@@ -69,9 +106,21 @@ with left:
             image = uploads.as_rgba(*picture)
             drawn = (sketch.normalize_sketch(image) if source == "Upload a drawing"
                      else inference.photo_to_sketch(image, domain))
-    vary_col, seed_col = st.columns([1, 1], vertical_alignment="bottom")
-    vary = vary_col.toggle("Variation", key="p2p_vary", help="Keep dropout on: each seed paints a different photo.")
-    seed = seed_col.number_input("Seed", 0, 9_999, 0, key="p2p_seed", disabled=not vary)
+            st.image(drawn, caption="Your sketch" if source == "Upload a drawing" else "The photo's sketch",
+                     width="stretch")
+
+# under both (on a phone, the photo comes right after the canvas)
+random_col, vary_col, seed_col = st.columns(3, vertical_alignment="bottom")
+if source == "Draw" and random_col.button("Random example", icon=":material/casino:", key="p2p_random",
+                                          disabled=not examples, width="stretch"):
+    state = drawing_state(domain)
+    start_over(domain, random.choice([n for n in examples if n != state["example"]] or list(examples)))
+    st.rerun()
+vary = vary_col.toggle("Variation", key="p2p_vary", help="Keep dropout on: each seed paints a different photo.")
+seed = seed_col.number_input("Seed", 0, 9_999, 0, key="p2p_seed", disabled=not vary)
+if source == "Draw":
+    st.caption("Draw with a mouse, a pen or a finger. Undo, Redo and Clear are above the canvas; the thumbnails "
+               "under it start you from an example.")
 
 with right:
     if drawn is None or sketch.is_blank(drawn):
@@ -82,12 +131,14 @@ with right:
             t0 = time.perf_counter()
             photo = inference.sketch_to_photo(drawn, domain, variation=int(seed) if vary else None)
             ms = (time.perf_counter() - t0) * 1000
-            shown = images.resize(photo, (photo.shape[1] * 3, photo.shape[0] * 3), "lanczos")
-            sketch_col, photo_col = st.columns(2)
-            sketch_col.image(drawn, caption="Your sketch", width="stretch")
-            photo_col.image(shown, caption=f"{models[f'pix2pix_{domain}']['title']} - {ms:.0f} ms",
-                            width="stretch")
-            st.download_button("Download the photo", images.png_bytes(photo), file_name=f"{domain}_photo.png",
-                               mime="image/png", icon=":material/download:", key="p2p_download")
+            shown = images.resize(photo, (photo.shape[1] * 4, photo.shape[0] * 4), "lanczos")
+            st.image(shown, caption=f"{models[f'pix2pix_{domain}']['title']} - {ms:.0f} ms", width="stretch")
+            save = st.columns(2)
+            save[0].download_button("Download the photo", images.png_bytes(photo), file_name=f"{domain}_photo.png",
+                                    mime="image/png", icon=":material/download:", key="p2p_download",
+                                    width="stretch")
+            save[1].download_button("Download the sketch", images.png_bytes(drawn),
+                                    file_name=f"{domain}_sketch.png", mime="image/png",
+                                    icon=":material/download:", key="p2p_download_sketch", width="stretch")
         except (ValueError, inference.WeightsError) as exc:
             ui.show_error(exc, "Could not paint a photo from this sketch")
