@@ -125,8 +125,33 @@ def pix2pix_table():
         ("share of baseline", lambda x: str(x.get("frechet_share_of_baseline", "n/a")))])
 
 
+def pix2pix_drawings_table():
+    """The README's table of sketch-to-photo models on drawings: free-hand-like drawings of the val photos and,
+    where measured, drawings made by people (no paired photos: outline IoU and Frechet distance only)."""
+    def mix(entry):
+        m = entry.get("sketch_mix")
+        return f"{m['photo_to_sketch']:.0%} edges, {m['drawings']:.0%} drawings" if m and "drawings" in m \
+            else "edges only"
+
+    def drawn(entry):
+        d = entry.get("metrics_drawn", {})
+        return (f"{d['images']}: L1 {d['l1']} ({d['mean_photo_l1']}), Fréchet {d['frechet']} = "
+                f"**{d['frechet_share_of_baseline']}**") if "frechet_share_of_baseline" in d else "n/a"
+
+    def human(entry):
+        h = entry.get("metrics_human", {})
+        if "outline_iou" not in h:
+            return "n/a"
+        return (f"{h['images']} ({h['refused']} refused): outline IoU **{h['outline_iou']}**, Fréchet "
+                f"{h.get('frechet', 'n/a')} ({h.get('frechet_mean_photo', 'n/a')}) = "
+                f"**{h.get('frechet_share_of_baseline', 'n/a')}**")
+    return _model_table("pix2pix", entry_columns=[("training sketches", mix),
+                                                  ("drawn val sketches: L1 (mean photo), Fréchet = share", drawn),
+                                                  ("drawings by people", human)], columns=[])
+
+
 TABLES = {"digits-table": digits_table, "sr-table": sr_table, "images-table": images_table,
-          "pix2pix-table": pix2pix_table}
+          "pix2pix-table": pix2pix_table, "pix2pix-drawings-table": pix2pix_drawings_table}
 
 
 def cmd_table(args):

@@ -178,6 +178,27 @@ def test_a_run_resumes_from_its_parked_copy_when_the_run_directory_is_gone(tmp_p
     assert len(list((tmp_path / "run" / "samples").glob("step_*.png"))) == 3
 
 
+def test_a_resumed_run_keeps_its_flags_and_logs_each_step_once(tmp_path, capsys):
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    run = tmp_path / "run"
+    args = ["--variant", "gan", "--data", str(data), "--batch-size", "8", "--ckpt-every", "2", "--log-every", "1",
+            "--out", str(run)]
+    train_digits.main(args + ["--steps", "4"])
+    with open(run / "log.csv", "a") as f:  # rows a killed run logged after its last checkpoint (step 4)
+        f.write("5,0.1,0.1\n6,0.1,0.1\n")
+    with pytest.raises(SystemExit, match=r"^--g-feat was not given when this run began, not 64: .*--fresh"):
+        train_digits.main(args + ["--steps", "6", "--g-feat", "64"])  # another architecture: refused
+    with pytest.raises(SystemExit, match="--batch-size was 8"):
+        train_digits.main([a if a != "8" else "16" for a in args] + ["--steps", "6"])
+    train_digits.main(args + ["--steps", "6", "--ckpt-every", "3"])  # the schedule may change
+    steps = [int(line.split(",")[0]) for line in (run / "log.csv").read_text().splitlines()[1:]]
+    assert steps == list(range(1, 7))
+    config = json.loads((run / "config.json").read_text())
+    assert [c.split("--steps ")[1].split()[0] for c in config["commands"]] == ["4", "6"]  # every command it ran
+    train_digits.main(args + ["--steps", "2", "--g-feat", "64", "--fresh"])  # a new run: anything goes
+    assert "--g-feat 64" in json.loads((run / "config.json").read_text())["command"]
+
+
 def test_decay_steps_take_the_rates_linearly_to_zero_and_survive_a_resume(tmp_path):
     from training import common
     decay = common.LinearDecay([], [], total=100, decay=40)
@@ -215,3 +236,35 @@ def test_training_time_leaves_out_a_pause(tmp_path):
         assert float(run.train_seconds.numpy()) > worked + 0.04
     finally:
         signal.signal(signal.SIGCONT, signal.SIG_DFL)
+
+
+def test_mixed_precision_counts_every_step_even_those_loss_scaling_skips(tmp_path):
+    """Under float16 loss scaling the optimizer skips the steps whose gradients overflow (the first ones, while
+    the scale comes down from 2^15), so its ``iterations`` lag; the run's own counter does not."""
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    run = tmp_path / "run"
+    train_digits.main(["--variant", "gan", "--data", str(data), "--batch-size", "8", "--steps", "3",
+                       "--ckpt-every", "3", "--log-every", "1", "--mixed-precision", "--out", str(run)])
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step_0000003.png"]
+    assert [int(r["step"]) for r in common.read_csv(run / "log.csv")] == [1, 2, 3]
+    assert (run / "ckpt" / "ckpt-3.index").exists()
+
+
+def test_a_corrupt_latest_checkpoint_falls_back_to_the_one_before(tmp_path, capsys):
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    run = tmp_path / "run"
+    args = ["--variant", "gan", "--data", str(data), "--batch-size", "8", "--ckpt-every", "2", "--out", str(run)]
+    train_digits.main(args + ["--steps", "4"])
+    (shard,) = (run / "ckpt").glob("ckpt-4.data-*")
+    shard.write_bytes(shard.read_bytes()[:100])  # a disk that filled up, a copy cut short
+    capsys.readouterr()
+    train_digits.main(args + ["--steps", "6"])
+    out = capsys.readouterr().out
+    assert "cannot resume from" in out and "ckpt-4" in out and "at step 2" in out
+    assert re.findall(r"^step (\d+)/", out, re.M)[-1] == "6"
+    for name in ("ckpt-6.index", "ckpt-4.index"):  # the run went on from step 2 and wrote new ones
+        assert (run / "ckpt" / name).exists()
+    for path in (run / "ckpt").glob("ckpt-*.data-*"):
+        path.write_bytes(b"")
+    with pytest.raises(SystemExit, match="no checkpoint .* could be read; pass --fresh"):
+        train_digits.main(args + ["--steps", "8"])

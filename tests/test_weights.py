@@ -100,10 +100,23 @@ def test_clear_session_waits_for_a_model_being_built(weights_dir):
     from models import weights
     export_tiny(weights_dir, "tiny")
     load_model("tiny")  # installs the guard
-    done = threading.Event()
+    done, failed = threading.Event(), []
+
+    def clear():
+        try:
+            keras.backend.clear_session()
+            done.set()
+        except BaseException as exc:  # reported below, with the thread's stack if it hangs instead
+            failed.append(repr(exc))
+
     with weights._lock:  # a build in progress
-        t = threading.Thread(target=lambda: (keras.backend.clear_session(), done.set()))
+        t = threading.Thread(target=clear, daemon=True)
         t.start()
         assert not done.wait(0.5)
-    t.join(30)
-    assert done.is_set()
+    t.join(60)
+    if not done.is_set():
+        import sys
+        import traceback
+        frame = sys._current_frames().get(t.ident)
+        where = "".join(traceback.format_stack(frame)) if frame is not None else "(thread ended)"
+        pytest.fail(f"clear_session did not finish: {failed or 'still running'}\n{where}")

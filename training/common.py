@@ -228,10 +228,15 @@ def check_schedule(args):
 class Run:
     """A run directory with a resumable checkpoint of ``objects`` (nets, optimizers) and its step counter.
 
+    The step counts the batches trained (``advance`` after each), kept in a checkpointed variable: not an
+    optimizer's ``iterations``, which loss scaling under mixed precision leaves behind when it skips a step
+    (``--steps 2`` ended at step 1). Checkpoints written before the step variable existed resume from
+    ``step_source.iterations``.
+
     Args:
         out: run directory.
         config: JSON-able description of the run, saved as ``config.json`` beside the checkpoint.
-        step_source: the optimizer whose ``iterations`` is the global step.
+        step_source: the optimizer whose ``iterations`` was the step of older checkpoints.
         park: optional directory for a compact copy of each checkpoint (see ``--park``), or None.
         objects: trackables to checkpoint, e.g. ``generator=G, discriminator=D, g_optimizer=...``.
     """
@@ -242,37 +247,114 @@ class Run:
         self.step_source = step_source
         self.park = Path(park) if park else None
         self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
-        self.objects = {"train_seconds": self.train_seconds, **objects}
+        self.step_var = tf.Variable(-1, dtype=tf.int64, trainable=False)  # -1: not in the checkpoint restored
+        self._step = 0
+        self.objects = {"train_seconds": self.train_seconds, **objects, "step": self.step_var}
         self.checkpoint = tf.train.Checkpoint(**self.objects)
-        ckpt_dir = self.out / "ckpt" if self.chief else self.out / f"ckpt_worker_{os.getpid()}"
-        self.manager = tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=2)
+        # Every worker must write a checkpoint (the save is a collective), but only the chief's is the run's:
+        # the others write theirs into a folder of their own, one checkpoint kept, and all resume from the chief's.
+        task = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {})
+        ckpt_dir = self.out / ("ckpt" if self.chief else f"ckpt_{task.get('type', 'worker')}_{task.get('index', 0)}")
+        self.manager = tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=2 if self.chief else 1)
         if self.chief:
+            saved = saved_config(self.out, self.park)
+            resuming = bool(saved) and not config.get("args", {}).get("fresh") and bool(
+                self.manager.latest_checkpoint or (self.park and (self.park / PARK_FILE).exists()))
+            if resuming:  # the run's own flags, except its schedule; its config keeps every command it ran
+                check_resume(saved.get("args", {}), config.get("args", {}))
+                config = {**config, "commands": saved.get("commands", [saved.get("command")]) + [config.get("command")]}
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
             write_atomic(self.out / "config.json", json.dumps(config, indent=2, default=str).encode())
 
     @property
     def step(self):
-        return int(self.step_source.iterations.numpy())
+        return self._step
+
+    def advance(self):
+        """One more batch trained."""
+        self._step += 1
+
+    def _restored_step(self):
+        step = int(self.step_var.numpy())
+        self._step = step if step >= 0 else int(self.step_source.iterations.numpy())
+        return self._step
 
     def restore(self, fresh=False):
         """Resume from the latest checkpoint, else from the parked copy (unless ``fresh``); returns the step."""
         if fresh:
             return self.step
-        if self.manager.latest_checkpoint:
-            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-            print(f"resumed from {self.manager.latest_checkpoint} at step {self.step}", flush=True)
+        candidates = checkpoints_newest_first(self.out / "ckpt")  # the chief's, for every worker
+        if candidates:
+            for path in candidates:
+                try:
+                    self.checkpoint.restore(path).assert_existing_objects_matched()
+                    break
+                except Exception as exc:  # cut short or corrupt (TensorFlow raises many types), or another run
+                    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+                    print(f"cannot resume from {path} ({reason}); trying the one before", flush=True)
+            else:
+                raise SystemExit(f"no checkpoint in {self.out / 'ckpt'} could be read; pass --fresh to start over")
+            print(f"resumed from {path} at step {self._restored_step()}", flush=True)
         elif self.park and (self.park / PARK_FILE).exists():
             unpark(self.park, self.objects, self.out)
-            print(f"resumed from the parked copy {self.park / PARK_FILE} at step {self.step}", flush=True)
+            print(f"resumed from the parked copy {self.park / PARK_FILE} at step {self._restored_step()}",
+                  flush=True)
+        else:
+            return self.step
+        if self.chief:  # rows logged after the checkpoint resumed from are logged again by this run
+            for name in ("log.csv", "eval.csv"):
+                trim_log(self.out / name, self.step)
         return self.step
 
     def save(self):
+        self.step_var.assign(self.step)
         self.manager.save(checkpoint_number=self.step)
 
     def save_parked(self):
         """Refresh the parked copy (with ``--park``), once the step's sample grid and scores are written."""
+        self.step_var.assign(self.step)
         if self.park and self.chief:
             park(self.objects, self.park, self.out)
+
+
+def checkpoints_newest_first(directory):
+    """The checkpoint prefixes a ``CheckpointManager`` keeps in ``directory``, newest first ([] if none)."""
+    state = tf.train.get_checkpoint_state(str(directory))
+    if state is None:
+        return []
+    paths = list(state.all_model_checkpoint_paths) or [state.model_checkpoint_path]
+    return [p if os.path.isabs(p) else str(Path(directory) / p) for p in reversed(paths)]
+
+
+# Flags a resumed run may change: how long and how often, where to write, the hardware. Anything else (the
+# architecture, the data, the losses, the batch) would make the checkpoint mean something else.
+RESUME_FLAGS = {"steps", "decay_steps", "lr", "ckpt_every", "log_every", "fd_every", "export", "weights_dir", "out",
+                "park", "fresh", "threads", "strategy", "jit", "title", "command_line", "command", "val", "val_images",
+                "drawings", "no_perceptual_eval", "frechet_net", "perceptual_weights", "limit_val"}
+
+
+def check_resume(saved, args):
+    """Exit with a one-line message naming the first flag (other than ``RESUME_FLAGS``) whose value differs
+    between the run's saved arguments and this command's."""
+    for key in sorted(set(saved) | set(args)):
+        if key in RESUME_FLAGS or key not in saved or key not in args:
+            continue
+        old, new = saved[key], args[key]
+        if str(old) != str(new):
+            flag = "--" + key.replace("_", "-")
+            old, new = ("not given" if v is None else v for v in (old, new))
+            raise SystemExit(f"{flag} was {old} when this run began, not {new}: resume with the run's own {flag}, "
+                             "or pass --fresh (or another --out) to start a new run")
+
+
+def trim_log(path, step):
+    """Drop the rows of a CSV log (first column: the step) beyond ``step``, the step a run resumes from."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if not line.split(",")[0].isdigit() or int(line.split(",")[0]) <= step]
+    if len(kept) != len(lines):
+        write_atomic(path, "".join(kept).encode())
 
 
 PARK_FILE = "park.npz"
@@ -328,6 +410,8 @@ def unpark(directory, objects, out=None):
     expected = _park_variables(objects)
     with np.load(path, allow_pickle=False) as data:
         names = json.loads(str(data["index"]))
+        if expected and expected[-1][0] == "step" and "step" not in [n for n, _ in names]:
+            expected = expected[:-1]  # parked before runs had their own step variable: it stays -1
         values = []
         for i, (_, kind) in enumerate(names):
             value = data[f"v{i}"]
@@ -402,6 +486,7 @@ class RunCallback(keras.callbacks.Callback):
             self.t_last = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
+        self.run.advance()
         now = time.time()
         if not self.paused:  # training time excludes pauses (one step's time is dropped with each)
             self.run.train_seconds.assign_add(now - self.t_last)
@@ -550,17 +635,19 @@ class LinearDecay(keras.callbacks.Callback):
         bases: their base rates, read before a checkpoint restores an already decayed rate.
         total: the run's last step (``--steps``).
         decay: how many of the last steps decay (``--decay-steps``).
+        step: a function giving the steps done (the run's counter); default: the first optimizer's iterations.
     """
 
-    def __init__(self, optimizers, bases, total, decay):
+    def __init__(self, optimizers, bases, total, decay, step=None):
         super().__init__()
         self.optimizers, self.bases, self.total, self.decay = optimizers, bases, total, decay
+        self.step = step or (lambda: int(self.optimizers[0].iterations.numpy()))
 
     def factor(self, step):
         return float(min(1.0, max(0.0, (self.total - step) / self.decay)))
 
     def on_train_batch_begin(self, batch, logs=None):
-        f = self.factor(int(self.optimizers[0].iterations.numpy()))
+        f = self.factor(self.step())
         for opt, base in zip(self.optimizers, self.bases):
             opt.learning_rate.assign(base * f)
 
@@ -578,6 +665,8 @@ def linear_decay(model, args):
 def fit(model, dataset, run, args, sample_fn, eval_fn=None):
     """Train ``model`` on an endless ``dataset`` up to ``args.steps``, resuming where the run stopped."""
     decay = linear_decay(model, args)  # before the restore: the base rates, not a checkpoint's decayed ones
+    if decay:
+        decay.step = lambda: run.step
     start = run.restore(args.fresh)
     chunks = -(-args.steps // args.ckpt_every)
     if start >= args.steps:

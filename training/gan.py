@@ -74,10 +74,20 @@ class GAN(TrainerModel):
             return -self._mean(fake_logits)
         return self.bce(tf.ones_like(fake_logits), fake_logits)
 
+    def noise(self, batch):
+        """``batch`` latent vectors for this replica: the seed generator's next seed with the replica's id folded
+        in, so that N replicas (GPUs, workers) draw N different batches of noise (``keras.random.normal`` with
+        the shared generator alone gave every replica the same z: batch/N distinct fakes per step)."""
+        seed = tf.cast(self.seed_generator.next(), tf.int64)
+        context = tf.distribute.get_replica_context()
+        replica = context.replica_id_in_sync_group if context is not None else 0
+        seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
+        return tf.random.stateless_normal((batch, self.latent_dim), seed)
+
     def train_step(self, data):
         images, labels = data
         batch = tf.shape(images)[0]
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        noise = self.noise(batch)
         g_in, d_in = self._nets_inputs(images, labels, noise)
 
         # Discriminator: real -> real_label, fake -> 0.
@@ -91,7 +101,7 @@ class GAN(TrainerModel):
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
 
         # Generator: make D call its images real (non-saturating loss).
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        noise = self.noise(batch)
         g_in, _ = self._nets_inputs(images, labels, noise)
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(d_in(self.generator(g_in, training=True)), training=True)
