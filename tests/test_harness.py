@@ -113,3 +113,22 @@ def test_sigterm_saves_a_checkpoint_exits_in_one_line_and_the_run_goes_on(tmp_pa
     assert step >= 3
     resumed = subprocess.run(cmd + ["--steps", str(step + 1)], cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert resumed.returncode == 0 and f"at step {step}" in resumed.stdout, resumed.stdout[-2000:]
+
+
+def test_missing_or_damaged_squeezenet_weights_are_one_line_errors(tmp_path, monkeypatch, capsys):
+    from training import perceptual
+    with pytest.raises(SystemExit, match=r"not found: .*nothing\.h5; pass --perceptual-weights PATH"):
+        perceptual.weights_file(tmp_path / "nothing.h5")
+    assert perceptual.weights_file(tmp_path / "nothing.h5", required=False) is None
+    assert "not found" in capsys.readouterr().out
+    # a fresh clone (no ../shared): the default file is fetched; offline, that is a clear message too
+    monkeypatch.setattr(perceptual, "SQUEEZENET", tmp_path / "shared" / "squeezenet.h5")
+    monkeypatch.setattr(perceptual, "SQUEEZENET_URL", "http://127.0.0.1:9/squeezenet.h5")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.raises(SystemExit, match="not downloadable from http://127.0.0.1:9/squeezenet.h5"):
+        perceptual.weights_file(perceptual.SQUEEZENET)
+    damaged = tmp_path / "damaged.h5"
+    damaged.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    with pytest.raises(SystemExit, match="could not be read"):
+        perceptual.squeezenet(weights=damaged)
+    assert perceptual.frechet_features("squeezenet", tmp_path / "nothing.h5") is None  # a run goes on without it

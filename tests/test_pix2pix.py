@@ -186,6 +186,29 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     with pytest.raises(ValueError, match="--init pix2pix_hats"):
         pix2pix.main(tune[:-1] + ["pix2pix_hats", "--fresh"])
 
+    # a mix of edge sketches and free-hand-like drawings, recorded in the manifest; drawings made by people scored
+    people = tmp_path / "people"
+    people.mkdir()
+    ring = np.full((256, 256), 255, np.uint8)
+    cv2.circle(ring, (128, 128), 80, 200, 1)  # a light, thin pencil line: read, not refused
+    Image.fromarray(ring).save(people / "a.png")
+    Image.fromarray(np.full((256, 256), 255, np.uint8)).save(people / "b.png")  # an empty page: refused
+    pix2pix.main(["--name", "pix2pix_mix", "--domain", "shoes", "--data", str(photos), "--steps", "1",
+                  "--batch-size", "2", "--out", str(tmp_path / "mix"), "--weights-dir", str(weights_dir),
+                  "--drawn-share", "0.5", "--drawn-variants", "2", "--export"])
+    mix = inference.model_info("pix2pix_mix")
+    assert mix["sketch_mix"] == {"photo_to_sketch": 0.5, "drawings": 0.5, "drawings_per_photo": 2}
+    assert "50% free-hand-like drawings" in mix["dataset"]
+    pix2pix.main(["eval", "--model", "pix2pix_mix", "--data", str(photos), "--drawings", str(people),
+                  "--weights-dir", str(weights_dir), "--perceptual-weights", str(tmp_path / "none.h5")])
+    mix = inference.model_info("pix2pix_mix")
+    assert mix["metrics_human"]["images"] == 2 and mix["metrics_human"]["refused"] == 1
+    assert 0.0 <= mix["metrics_human"]["outline_iou"] <= 1.0
+    assert mix["metrics_drawn"]["images"] == 6 and "seed 2026" in mix["metrics_drawn"]["protocol"]
+    assert "--drawings" in mix["eval"]["command"]
+    with pytest.raises(SystemExit):
+        pix2pix.main(["--name", "x", "--data", str(photos), "--drawn-share", "1.5"])
+
     drawing = np.full((90, 60), 255, np.uint8)
     cv2.circle(drawing, (30, 45), 20, 0, 2)
     out = inference.sketch_to_photo(drawing, "shoes")

@@ -219,7 +219,8 @@ def test_decay_steps_take_the_rates_linearly_to_zero_and_survive_a_resume(tmp_pa
 
 def test_training_time_leaves_out_a_pause(tmp_path):
     """A run paused with SIGSTOP (or Ctrl-Z) and continued: the wall time of the pause is not training time."""
-    run = SimpleNamespace(out=tmp_path, chief=False, step=1, train_seconds=tf.Variable(0.0, dtype=tf.float64))
+    run = SimpleNamespace(out=tmp_path, chief=False, step=1, train_seconds=tf.Variable(0.0, dtype=tf.float64),
+                          advance=lambda step: None)
     callback = common.RunCallback(run, sample_fn=None, log_every=50, total_steps=100)
     try:
         callback.on_train_batch_begin(0)

@@ -270,9 +270,9 @@ class Run:
     def step(self):
         return self._step
 
-    def advance(self):
-        """One more batch trained."""
-        self._step += 1
+    def advance(self, step):
+        """Training reached ``step`` (batches trained since the run began)."""
+        self._step = step
 
     def _restored_step(self):
         step = int(self.step_var.numpy())
@@ -474,6 +474,7 @@ class RunCallback(keras.callbacks.Callback):
         self.csv_path = run.out / "log.csv"
         self.t_last = None
         self.paused = False
+        self.chunk_start = run.step
         if threading.current_thread() is threading.main_thread():  # signal handlers live on the main thread
             signal.signal(signal.SIGCONT, self._continued)
 
@@ -481,12 +482,15 @@ class RunCallback(keras.callbacks.Callback):
         """SIGCONT: the run was paused (SIGSTOP, Ctrl-Z); the step in progress does not count its wall time."""
         self.paused = True
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self.chunk_start = self.run.step
+
     def on_train_batch_begin(self, batch, logs=None):
         if self.t_last is None:
             self.t_last = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.run.advance()
+        self.run.advance(self.chunk_start + batch + 1)  # the batch index, not a device read: exact and cheap
         now = time.time()
         if not self.paused:  # training time excludes pauses (one step's time is dropped with each)
             self.run.train_seconds.assign_add(now - self.t_last)

@@ -89,7 +89,8 @@ def make_dataset(x, batch_size, seed):
         img = tf.image.random_flip_left_right(tf.cast(img, tf.float32) / 127.5 - 1.0, seed=seed)
         return img, tf.zeros((), tf.int32)
 
-    return ds.map(prepare, num_parallel_calls=2).batch(batch_size, drop_remainder=True).prefetch(4)
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
 # ---------------------------------------------------------------------------------------------- evaluation

@@ -16,6 +16,9 @@ from keras import layers
 
 SQUEEZENET = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "perceptual" / \
     "squeezenet_v1.1_notop_tf.h5"
+# the public copy of the same weights (rcmalli/keras-squeezenet, MIT), fetched once on a machine with internet
+SQUEEZENET_URL = ("https://github.com/rcmalli/keras-squeezenet/releases/download/v1.0/"
+                  "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5")
 IMAGENET_BGR_MEAN = np.array([103.939, 116.779, 123.68], np.float32)
 # fire module -> (squeeze channels, expand channels); pools after conv1, fire3 and fire5
 FIRES = {"fire2": (16, 64), "fire3": (16, 64), "fire4": (32, 128), "fire5": (32, 128),
@@ -29,8 +32,31 @@ def _fire(x, name, squeeze, expand):
     return layers.Concatenate(name=f"{name}_concat")([e1, e3])  # (h, w, 2 * expand)
 
 
+def weights_file(path=SQUEEZENET, required=True):
+    """A readable SqueezeNet HDF5 file: ``path`` itself, or, when ``path`` is the default and missing (a fresh
+    clone has no ../shared), the public copy downloaded once into Keras' cache. Otherwise a one-line
+    ``SystemExit`` naming the file and ``--perceptual-weights`` (or None, printed, when not ``required``)."""
+    path = Path(path)
+    problem = None
+    if path.is_file():
+        return path
+    if path == SQUEEZENET:
+        try:
+            return Path(keras.utils.get_file("squeezenet_v1.1_notop_tf.h5", SQUEEZENET_URL, cache_subdir="models"))
+        except Exception as exc:  # no network, a proxy, a moved file: all one message
+            problem = (f"SqueezeNet weights not found at {path} and not downloadable from {SQUEEZENET_URL} "
+                       f"({(str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]})")
+    problem = problem or f"SqueezeNet weights file not found: {path}"
+    problem += "; pass --perceptual-weights PATH (a Keras 2 HDF5 file of SqueezeNet 1.1, see training/perceptual.py)"
+    if required:
+        raise SystemExit(problem)
+    print(problem, flush=True)
+    return None
+
+
 def squeezenet(outputs=("fire3", "fire5"), weights=SQUEEZENET):
-    """SqueezeNet 1.1 feature maps at ``outputs`` for RGB input in [0, 1] (Caffe preprocessing inside)."""
+    """SqueezeNet 1.1 feature maps at ``outputs`` for RGB input in [0, 1] (Caffe preprocessing inside).
+    ``weights``: the HDF5 file (see ``weights_file``), or None for untrained weights (tests)."""
     rgb = keras.Input((None, None, 3), name="rgb")
     x = layers.Lambda(lambda t: t[..., ::-1] * 255.0 - IMAGENET_BGR_MEAN, name="caffe_preprocess")(rgb)
     x = layers.Conv2D(64, 3, strides=2, activation="relu", name="conv1")(x)  # (h/2, w/2, 64)
@@ -45,7 +71,12 @@ def squeezenet(outputs=("fire3", "fire5"), weights=SQUEEZENET):
             break
     model = keras.Model(rgb, [taps[o] for o in outputs], name="squeezenet_features")
     if weights:
-        load_keras2_h5(model, weights)
+        path = weights_file(weights)
+        try:
+            load_keras2_h5(model, path)
+        except (OSError, KeyError, ValueError) as exc:  # not HDF5, cut short, or another network's layers
+            raise SystemExit(f"SqueezeNet weights file {path} could not be read ({str(exc)[:160]}); pass "
+                             "--perceptual-weights PATH") from exc
     model.trainable = False
     return model
 
@@ -123,10 +154,11 @@ def frechet_features(net, squeezenet_weights, min_size=None):
     file is missing: runs go on without the distance."""
     if net == "inception":
         return FrechetFeatures("inception", "imagenet")
-    if not squeezenet_weights or not Path(squeezenet_weights).exists():
-        print(f"Frechet distance skipped: SqueezeNet weights {squeezenet_weights} not found", flush=True)
+    path = weights_file(squeezenet_weights, required=False) if squeezenet_weights else None
+    if path is None:
+        print("Frechet distance skipped: no SqueezeNet weights", flush=True)
         return None
-    return FrechetFeatures("squeezenet", squeezenet_weights, min_size)
+    return FrechetFeatures("squeezenet", path, min_size)
 
 
 def add_frechet_argument(parser):

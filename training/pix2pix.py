@@ -141,7 +141,8 @@ def make_dataset(sketches, photos, batch_size, seed, augment=True, drawn_share=0
             ink = augment_sketch(ink, split[2], size)
         return (1.0 - ink) * 2.0 - 1.0, both[..., 1:] * 2.0 - 1.0
 
-    return ds.map(prepare, num_parallel_calls=2).batch(batch_size, drop_remainder=True).prefetch(4)
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
 # ---------------------------------------------------------------------------------------------- model
@@ -363,9 +364,8 @@ def sketch_mix(args):
 
 def train(args):
     args.data, args.pairs, args.val = (datasets.resolve(v) for v in (args.data, args.pairs, args.val))
-    if args.w_perceptual and not Path(args.perceptual_weights).is_file():
-        raise SystemExit(f"--w-perceptual needs the SqueezeNet weights; {args.perceptual_weights} not found "
-                         "(pass --perceptual-weights PATH)")
+    if args.w_perceptual:
+        args.perceptual_weights = perceptual.weights_file(args.perceptual_weights)  # or a one-line exit
     g_args, d_args = (dict(a) for a in PRESETS[args.preset])
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name

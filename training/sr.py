@@ -79,8 +79,8 @@ def make_dataset(photos, hr_size, batch_size, seed, scale=4, degradation="bicubi
         return tf.clip_by_value(tf.round(lr), 0, 255) / 255.0, hr / 255.0
 
     if degradation == "bicubic":
-        ds = ds.map(crop, num_parallel_calls=2).batch(batch_size, drop_remainder=True)
-        return ds.map(bicubic, num_parallel_calls=2).prefetch(4)
+        ds = ds.map(crop, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size, drop_remainder=True)
+        return ds.map(bicubic, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
     def realworld(hr, seed):
         hr = tf.cast(hr, tf.float32)
@@ -324,10 +324,11 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, entry=None, perc
     entry = entry or read_manifest(weights_dir)[name]
     hr_images = [load_rgb(p) for p in list_images(folder)][:limit]
     features = None
-    if perceptual_weights and Path(perceptual_weights).exists():
-        features = perceptual.squeezenet(weights=perceptual_weights)
+    path = perceptual.weights_file(perceptual_weights, required=False) if perceptual_weights else None
+    if path:
+        features = perceptual.squeezenet(weights=path)
     elif perceptual_weights:
-        print(f"perceptual distance skipped: {perceptual_weights} not found", flush=True)
+        print("perceptual distance skipped", flush=True)
     clean, uploads = clean_pairs(hr_images), upload_pairs(hr_images)
     upscale_fn = generator_upscale_fn(load_model(name, weights_dir, dtype="float32"))
     metrics = summarise(evaluate_pairs(upscale_fn, clean, features=features))
