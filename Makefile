@@ -7,7 +7,7 @@ PORT   ?= 8501
 DATA   ?= ../shared/data
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-dev browser train-digits bench clean-venv
+.PHONY: run test setup setup-dev browser train-digits bench facecheck-env clean-venv
 
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
@@ -52,8 +52,16 @@ bench: setup-dev browser
 	$(BIN)/python -m benchmarks.digits
 	$(BIN)/python -m benchmarks.load
 	$(BIN)/python -m benchmarks.sr
-	$(BIN)/python -m benchmarks.pix2pix
+	$(BIN)/python -m benchmarks.pix2pix --browser
 	$(BIN)/python -m benchmarks.images
+
+# The face-detector check (python -m training.facecheck) runs MediaPipe's BlazeFace in an environment of its own:
+# mediapipe's pins (numpy, protobuf) clash with TensorFlow's.
+facecheck-env: .venv-facecheck/.installed
+.venv-facecheck/.installed: requirements-facecheck.txt
+	$(PYTHON) -m venv .venv-facecheck
+	.venv-facecheck/bin/python -m pip install -q -r requirements-facecheck.txt
+	touch $@
 
 clean-venv:
 	rm -rf $(VENV)
