@@ -105,6 +105,15 @@ def reset_edits(names):
         st.session_state[f"img_edit_{attr}"] = 0.0
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def steer_strip_image(name, seed, k, along, edits, version):
+    """The -3..+3 strip along ``along`` (the other ``edits`` kept) as one enlarged grid, and its frames. Cached
+    (per ``version``, the weights' sha256, and directions): moving the slider of the strip's own attribute leaves
+    the strip as it is, and the same image is not sent again."""
+    strip = inference.steer_strip(name, seed, k - 1, along, np.linspace(-3, 3, 7), dict(edits))
+    return images.upscale_nearest(images.make_grid(strip, ncol=7), 2), strip
+
+
 @st.fragment
 def steering(name, seed, batch, chain):
     """Sliders that move one face along the directions the manifest lists (age, gender), the face updating as a
@@ -133,8 +142,10 @@ def steering(name, seed, batch, chain):
         shown = ", ".join(f"{a} {v:+g}" for a, v in edits.items() if v) or "unedited"
         face_col.image(big, caption=f"Seed {seed}, sample {k}: {shown} ({ms:.0f} ms"  # JPEG: quick to send
                        + (", face SRGAN to 256x256)" if chain else ")"), output_format="JPEG", width="stretch")
-        strip = inference.steer_strip(name, seed, k - 1, along, np.linspace(-3, 3, 7), edits)
-        strip_col.image(images.upscale_nearest(images.make_grid(strip, ncol=7), 2), output_format="JPEG",
+        others = tuple(sorted((a, v) for a, v in edits.items() if a != along))  # the strip's own edit: no matter
+        grid, strip = steer_strip_image(name, seed, k, along, others,
+                                        (models[name].get("sha256"), str(models[name].get("edits"))))
+        strip_col.image(grid, output_format="JPEG",
                         caption=f"{EDIT_LABELS.get(along, along).split(':')[0]} from -3 to +3, the other edits kept")
         strip_col.download_button(  # the GIF is made when asked for: a slider move does not wait for it
             "Download GIF", lambda: images.gif_bytes([images.upscale_nearest(f, 4) for f in strip], boomerang=True),
