@@ -246,6 +246,12 @@ def test_sketch_page_draws_with_mouse_and_undoes_redoes_clears(sketch_server, br
     page.get_by_text("Shoes", exact=True).click()
     photo_shown(page)
     assert ink_on_canvas(page) == drawn
+    # to another page and back: the drawing is still there
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Home").click()
+    page.get_by_role("heading", name="How a GAN works").wait_for(timeout=30_000)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Sketch to photo").click()
+    photo_shown(page)
+    assert ink_on_canvas(page) == drawn
     page.get_by_role("button", name="Clear the drawing").click()
     page.locator('[data-testid="stAlertContentInfo"]', has_text="Draw a shoe").wait_for(timeout=30_000)
     assert ink_on_canvas(page) == 0
