@@ -269,3 +269,16 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_one_before(tmp_path, caps
         path.write_bytes(b"")
     with pytest.raises(SystemExit, match="no checkpoint .* could be read; pass --fresh"):
         train_digits.main(args + ["--steps", "8"])
+
+
+def test_bfloat16_precision_trains_without_loss_scaling(tmp_path):
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    run = tmp_path / "run"
+    train_digits.main(["--variant", "dcgan", "--preset", "small", "--data", str(data), "--batch-size", "8",
+                       "--steps", "2", "--ckpt-every", "2", "--precision", "mixed_bfloat16", "--out", str(run)])
+    keys = tf.train.load_checkpoint(str(run / "ckpt" / "ckpt-2")).get_variable_to_shape_map()
+    assert not [k for k in keys if "inner_optimizer" in k]  # plain Adam: bfloat16 needs no loss scale
+    assert tf.keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    train_digits.main(["--variant", "gan", "--data", str(data), "--batch-size", "8", "--steps", "1",
+                       "--ckpt-every", "1", "--out", str(tmp_path / "next")])
+    assert tf.keras.mixed_precision.global_policy().name == "float32"  # each run sets its own policy

@@ -65,7 +65,10 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
     g.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
                    help="default: one device; mirrored: all local GPUs; multiworker: several machines "
                         "described by TF_CONFIG")
-    g.add_argument("--mixed-precision", action="store_true", help="float16 compute (GPUs with tensor cores)")
+    g.add_argument("--precision", choices=PRECISIONS, default="float32",
+                   help="float32; mixed_float16 (GPUs with tensor cores; loss scaling); mixed_bfloat16 (TPUs, "
+                        "Ampere and later GPUs, CPUs with AVX-512 BF16 or AMX: no loss scaling needed)")
+    g.add_argument("--mixed-precision", action="store_true", help="the same as --precision mixed_float16")
     g.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     g.add_argument("--threads", type=int, default=0,
                    help="CPU threads for TensorFlow ops (0: all cores); 1 lets two runs share a 2-core machine")
@@ -103,14 +106,21 @@ class TrainerModel(keras.Model):
         return results
 
 
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def precision(args):
+    """The run's dtype policy from ``--precision`` (``--mixed-precision``: mixed_float16)."""
+    return "mixed_float16" if getattr(args, "mixed_precision", False) else getattr(args, "precision", "float32")
+
+
 def setup(args):
     """Seed, precision policy and distribution strategy from the common flags."""
     keras.utils.set_random_seed(args.seed)
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    if args.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
+    keras.mixed_precision.set_global_policy(precision(args))
     if args.strategy == "mirrored":
         return tf.distribute.MirroredStrategy()
     if args.strategy == "multiworker":
@@ -130,10 +140,11 @@ def sync_batch_norm(strategy, *models):
 
 def make_optimizer(args, beta_1=0.5, ema=0.0, learning_rate=None, beta_2=0.999):
     """Adam from the flags (``learning_rate``, e.g. a schedule, replaces ``--lr``); ``ema`` > 0 also keeps an
-    exponential moving average of the weights it trains; ``--mixed-precision`` adds loss scaling."""
+    exponential moving average of the weights it trains; float16 compute adds loss scaling (bfloat16 has
+    float32's range and needs none)."""
     opt = keras.optimizers.Adam(learning_rate or args.lr, beta_1=beta_1, beta_2=beta_2, use_ema=ema > 0,
                                 ema_momentum=ema or 0.99)
-    return keras.optimizers.LossScaleOptimizer(opt) if args.mixed_precision else opt
+    return keras.optimizers.LossScaleOptimizer(opt) if precision(args) == "mixed_float16" else opt
 
 
 def averaged_copy(optimizer, model, target):
