@@ -248,7 +248,7 @@ def test_feature_loss_adds_its_weighted_part_and_trains(tmp_path):
     assert any(not np.allclose(a, w.numpy()) for a, w in zip(before, g.trainable_weights))
     assert features.trainable_weights == []  # the feature net stays frozen
 
-    with pytest.raises(SystemExit, match="--w-perceptual needs the SqueezeNet weights"):
+    with pytest.raises(SystemExit, match=r"SqueezeNet weights file not found: .*none.h5; pass --perceptual-weights"):
         pix2pix.main(["--name", "p", "--data", str(tmp_path), "--w-perceptual", "1",
                       "--perceptual-weights", str(tmp_path / "none.h5"), "--out", str(tmp_path / "run")])
 
