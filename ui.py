@@ -198,6 +198,16 @@ def png_data_url(image):
     return "data:image/png;base64," + base64.b64encode(images.png_bytes(image)).decode()
 
 
+def photo_html(image, caption, alt):
+    """A picture with its caption as HTML, the image inline (a data URL) rather than a Streamlit media file: when
+    strokes come fast, a rerun interrupted before its ``st.image`` let Streamlit delete the file on screen, and a
+    next run with an identical picture reused the dead URL (a broken image until the next stroke)."""
+    return (f'<figure class="gs-photo" style="margin:0"><img alt="{html.escape(alt)}" src="{png_data_url(image)}" '
+            'style="width:100%;height:auto;display:block;border-radius:0.5rem">'
+            '<figcaption style="text-align:center;font-size:0.875rem;opacity:0.65;margin-top:0.4rem">'
+            f'{html.escape(caption)}</figcaption></figure>')
+
+
 def drawing_canvas(key, drawing, tool="pen", width=8, line=False, background=None, examples=(), example=None,
                    on_change=None):
     """Our drawing canvas (``assets/canvas``): as wide as its column, mouse, pen and touch, with Undo, Redo and

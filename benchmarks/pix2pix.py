@@ -28,7 +28,7 @@ from benchmarks.digits import RESULTS, peak_rss_mb
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "sketches"
 
 
-PHOTO_CHANGED = """before => { const i = document.querySelector('[data-testid="stImage"] img');
+PHOTO_CHANGED = """before => { const i = document.querySelector('.gs-photo img');
     return i !== null && i.src !== before && i.complete && i.naturalWidth > 0; }"""
 
 
@@ -47,7 +47,7 @@ def stroke_to_photo(repeats):
         canvas.scroll_into_view_if_needed()
         box = canvas.bounding_box()
         for i in range(repeats + 1):
-            image = page.locator('[data-testid="stImage"] img')
+            image = page.locator(".gs-photo img")
             before = image.first.get_attribute("src") if image.count() else None
             y = box["y"] + box["height"] * (0.2 + 0.6 * (i % 12) / 12)
             page.mouse.move(box["x"] + 0.15 * box["width"], y)

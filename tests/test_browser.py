@@ -200,14 +200,17 @@ def ink_on_canvas(page):
 
 
 def photo_shown(page):
-    page.locator('[data-testid="stImageCaption"]', has_text=" ms").wait_for(timeout=60_000)
+    """Wait for the photo: its timed caption, and the picture itself loaded (not a broken image)."""
+    page.locator(".gs-photo figcaption", has_text=" ms").wait_for(timeout=60_000)
+    page.locator(".gs-photo img").evaluate("i => i.decode()")  # rejects (fails the test) for a broken image
+    assert page.locator(".gs-photo img").evaluate("i => i.complete && i.naturalWidth > 0")
 
 
 def nothing_clipped(page, width):
     """Every part of the drawing area (toolbar, canvas, thumbnails, the photo and its buttons) lies within the
     viewport's width."""
-    boxes = page.locator(".gs-tools button, canvas.gs-canvas, .gs-examples button, [data-testid='stImage'] img, "
-                         "[data-testid='stDownloadButton'] button").evaluate_all(
+    boxes = page.locator(".gs-tools button, canvas.gs-canvas, .gs-examples button, "
+                         ".gs-photo img, [data-testid='stDownloadButton'] button").evaluate_all(
         "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right]; })")
     assert boxes and all(0 <= left and right <= width + 0.5 for left, right in boxes), boxes
     assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -226,7 +229,7 @@ def test_sketch_page_draws_with_mouse_and_undoes_redoes_clears(sketch_server, br
     assert ink_on_canvas(page) > 0.003
     nothing_clipped(page, 1280)
     canvas_box = page.locator("canvas.gs-canvas").bounding_box()
-    photo_box = page.locator("[data-testid='stImage'] img").bounding_box()
+    photo_box = page.locator(".gs-photo img").bounding_box()
     assert photo_box["x"] > canvas_box["x"] + canvas_box["width"] - 1  # beside the canvas ...
     assert abs(photo_box["width"] - canvas_box["width"]) < 0.1 * canvas_box["width"]  # ... and as large
     page.screenshot(path=str(SCREENSHOTS / "sketch.png"), full_page=True)
@@ -270,13 +273,13 @@ def test_sketch_page_draws_by_touch_on_a_phone(sketch_server, browser):
     photo_shown(page)
     nothing_clipped(page, 390)
     canvas_box = page.locator("canvas.gs-canvas").bounding_box()
-    photo_box = page.locator("[data-testid='stImage'] img").bounding_box()
+    photo_box = page.locator(".gs-photo img").bounding_box()
     assert canvas_box["width"] > 330  # the whole width of the phone
     assert photo_box["y"] > canvas_box["y"] + canvas_box["height"]  # the photo under the canvas
     assert photo_box["y"] - (canvas_box["y"] + canvas_box["height"]) < 250  # directly: only the thumbnails between
     page.get_by_role("button", name="Undo the last stroke").tap()
     assert ink_on_canvas(page) > 0  # three strokes of four left
-    page.locator("[data-testid='stImage'] img").scroll_into_view_if_needed()
+    page.locator(".gs-photo img").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "sketch_phone.png"))
     assert not page.locator('[data-testid="stException"]').count()
     context.close()

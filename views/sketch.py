@@ -132,7 +132,8 @@ with right:
             photo = inference.sketch_to_photo(drawn, domain, variation=int(seed) if vary else None)
             ms = (time.perf_counter() - t0) * 1000
             shown = images.resize(photo, (photo.shape[1] * 4, photo.shape[0] * 4), "lanczos")
-            st.image(shown, caption=f"{models[f'pix2pix_{domain}']['title']} - {ms:.0f} ms", width="stretch")
+            st.html(ui.photo_html(shown, f"{models[f'pix2pix_{domain}']['title']} - {ms:.0f} ms",
+                                  f"The photo painted from your {SUBJECTS[domain].split()[-1]} sketch"))
             save = st.columns(2)
             save[0].download_button("Download the photo", images.png_bytes(photo), file_name=f"{domain}_photo.png",
                                     mime="image/png", icon=":material/download:", key="p2p_download",
