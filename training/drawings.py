@@ -6,7 +6,7 @@ edge map (``models.sketch.photo_to_sketch``) has every texture edge and no gaps.
 former from a photo, with a seeded generator so that a training set is the same on every run:
 
 - shoes: the outer contour of the shoe (the photo's non-white pixels), plus a random share of the longer inner
-  edges (0 to 60% of them, none in a quarter of the drawings);
+  edges (15 to 80% of them, none in a fifth of the drawings);
 - faces: the longest edges of a smoothed photo (head outline, hair line) and the longest of those in the
   middle of the (aligned) face (eyes, nose, mouth); a few of each for a very simple drawing.
 
