@@ -271,6 +271,24 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_one_before(tmp_path, caps
         train_digits.main(args + ["--steps", "8"])
 
 
+def test_a_checkpoint_written_but_not_yet_named_in_the_state_file_is_resumed_from(tmp_path, capsys):
+    """A kill between a checkpoint's files and the manager's ``checkpoint`` state file: the newest is resumed."""
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    run = tmp_path / "run"
+    args = ["--variant", "gan", "--data", str(data), "--batch-size", "8", "--ckpt-every", "2", "--out", str(run)]
+    train_digits.main(args + ["--steps", "4"])
+    state = run / "ckpt" / "checkpoint"
+    state.write_text('model_checkpoint_path: "ckpt-2"\nall_model_checkpoint_paths: "ckpt-2"\n')  # ckpt-4 unnamed
+    assert common.checkpoints_newest_first(run / "ckpt") == [str(run / "ckpt" / f"ckpt-{n}") for n in (4, 2)]
+    capsys.readouterr()
+    train_digits.main(args + ["--steps", "6"])
+    assert "at step 4" in capsys.readouterr().out
+    state.unlink()  # the first checkpoint of a run, killed before its state file
+    train_digits.main(args + ["--steps", "8"])
+    out = capsys.readouterr().out
+    assert "at step 6" in out and re.findall(r"^step (\d+)/", out, re.M) == ["8"]
+
+
 def test_bfloat16_precision_trains_without_loss_scaling(tmp_path):
     data = tiny_mnist(tmp_path / "mnist.npz")
     run = tmp_path / "run"

@@ -270,7 +270,7 @@ class Run:
         if self.chief:
             saved = saved_config(self.out, self.park)
             resuming = bool(saved) and not config.get("args", {}).get("fresh") and bool(
-                self.manager.latest_checkpoint or (self.park and (self.park / PARK_FILE).exists()))
+                checkpoints_newest_first(ckpt_dir) or (self.park and (self.park / PARK_FILE).exists()))
             if resuming:  # the run's own flags, except its schedule; its config keeps every command it ran
                 check_resume(saved.get("args", {}), config.get("args", {}))
                 config = {**config, "commands": saved.get("commands", [saved.get("command")]) + [config.get("command")]}
@@ -329,12 +329,18 @@ class Run:
 
 
 def checkpoints_newest_first(directory):
-    """The checkpoint prefixes a ``CheckpointManager`` keeps in ``directory``, newest first ([] if none)."""
+    """The checkpoints in ``directory`` (their prefixes), newest first ([] if none): those the manager's state
+    file names, and any whose index file is written but not yet named there (a kill between the two writes)."""
+    directory = Path(directory)
     state = tf.train.get_checkpoint_state(str(directory))
-    if state is None:
-        return []
-    paths = list(state.all_model_checkpoint_paths) or [state.model_checkpoint_path]
-    return [p if os.path.isabs(p) else str(Path(directory) / p) for p in reversed(paths)]
+    listed = (list(state.all_model_checkpoint_paths) or [state.model_checkpoint_path]) if state else []
+    prefixes = {str(directory / Path(p).name) for p in listed}
+    prefixes |= {str(p)[:-len(".index")] for p in directory.glob("ckpt-*.index")}
+
+    def number(prefix):
+        tail = prefix.rsplit("-", 1)[-1]
+        return int(tail) if tail.isdigit() else -1
+    return sorted(prefixes, key=number, reverse=True)
 
 
 # Flags a resumed run may change: how long and how often, where to write, the hardware. Anything else (the
@@ -502,6 +508,8 @@ class RunCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.run.advance(self.chunk_start + batch + 1)  # the batch index, not a device read: exact and cheap
+        if _stop_requested.is_set():  # SIGTERM: stop here, between two steps; ``fit`` saves the work done
+            raise KeyboardInterrupt
         now = time.time()
         if not self.paused:  # training time excludes pauses (one step's time is dropped with each)
             self.run.train_seconds.assign_add(now - self.t_last)
@@ -700,20 +708,29 @@ def fit(model, dataset, run, args, sample_fn, eval_fn=None):
             raise SystemExit(130) from None
 
 
+_stop_requested = threading.Event()
+
+
 @contextlib.contextmanager
 def _interrupt_on_sigterm():
-    """While training, SIGTERM interrupts like Ctrl-C (so ``fit`` saves a checkpoint); the old handler after."""
+    """While training, SIGTERM (a scheduler, `kill`) asks for a stop that ``RunCallback`` makes between two steps,
+    like Ctrl-C but never inside a TensorFlow op (an exception raised there once crashed the process); a second
+    SIGTERM stops at once. The old handler after."""
+    _stop_requested.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    def request_stop(signum, frame):
+        if _stop_requested.is_set():
+            raise KeyboardInterrupt
+        _stop_requested.set()
+    previous = signal.signal(signal.SIGTERM, request_stop)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        _stop_requested.clear()
 
 
 def hardware():
