@@ -206,6 +206,21 @@ def photo_shown(page):
     assert page.locator(".gs-photo img").evaluate("i => i.complete && i.naturalWidth > 0")
 
 
+def photo_settled(page, unlike=None, timeout=60):
+    """Wait until the app is idle and the photo (unlike ``unlike``, a former ``src``) stays the same for a second
+    (strokes and Undo rerun the app, which replaces the photo's element); returns its ``src``."""
+    import time
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').count() > 0
+        src = page.locator(".gs-photo img").get_attribute("src")
+        if idle and src == last and src != unlike:
+            return src
+        last = src
+        page.wait_for_timeout(1000)
+    raise AssertionError("the photo did not settle" + (" on a new picture" if unlike else ""))
+
+
 def nothing_clipped(page, width):
     """Every part of the drawing area (toolbar, canvas, thumbnails, the photo and its buttons) lies within the
     viewport's width."""
@@ -226,6 +241,7 @@ def test_sketch_page_draws_with_mouse_and_undoes_redoes_clears(sketch_server, br
     assert page.get_by_role("button", name="Undo the last stroke").is_disabled()  # visible, labelled, idle
     canvas_strokes(page, SHOE)
     photo_shown(page)
+    photo_settled(page)  # the last stroke's photo: its element no longer replaced while it is measured
     assert ink_on_canvas(page) > 0.003
     nothing_clipped(page, 1280)
     canvas_box = page.locator("canvas.gs-canvas").bounding_box()
@@ -271,6 +287,7 @@ def test_sketch_page_draws_by_touch_on_a_phone(sketch_server, browser):
     page.locator("canvas.gs-canvas").wait_for(timeout=60_000)
     canvas_strokes(page, SHOE, touch=context.new_cdp_session(page))
     photo_shown(page)
+    four = photo_settled(page)
     nothing_clipped(page, 390)
     canvas_box = page.locator("canvas.gs-canvas").bounding_box()
     photo_box = page.locator(".gs-photo img").bounding_box()
@@ -279,6 +296,7 @@ def test_sketch_page_draws_by_touch_on_a_phone(sketch_server, browser):
     assert photo_box["y"] - (canvas_box["y"] + canvas_box["height"]) < 250  # directly: only the thumbnails between
     page.get_by_role("button", name="Undo the last stroke").tap()
     assert ink_on_canvas(page) > 0  # three strokes of four left
+    photo_settled(page, unlike=four)  # the rerun replaced the photo (and its element): scroll to the new one
     page.locator(".gs-photo img").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "sketch_phone.png"))
     assert not page.locator('[data-testid="stException"]').count()
