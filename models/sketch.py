@@ -31,6 +31,15 @@ def _rgb(image):
     return arr[..., :3]
 
 
+def canny_edges(gray, sigma, edge_share):
+    """Canny edges (uint8 0/255) of ``gray`` (uint8 (H, W)) smoothed by ``sigma``, the thresholds chosen so that
+    about ``edge_share`` of the pixels are candidate edges (never below a gradient of 20: flat photos)."""
+    smooth = cv2.GaussianBlur(gray, (0, 0), sigma)
+    magnitude = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+    high = max(float(np.percentile(magnitude, 100 * (1 - edge_share))), 20.0)
+    return cv2.Canny(smooth, 0.4 * high, high, L2gradient=True)
+
+
 def photo_to_sketch(photo, domain="shoes"):
     """A line drawing of ``photo``: uint8 (H, W) with dark 1-2 px lines on white, the photo's size.
 
@@ -43,12 +52,8 @@ def photo_to_sketch(photo, domain="shoes"):
     rgb = _rgb(photo)
     h, w = rgb.shape[:2]
     gray = cv2.cvtColor(cv2.resize(rgb, (WORK_SIZE, WORK_SIZE), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-    smooth = cv2.GaussianBlur(gray, (0, 0), p["sigma"])
-    gx, gy = cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1)
-    magnitude = np.hypot(gx, gy)
-    high = max(float(np.percentile(magnitude, 100 * (1 - p["edge_share"]))), 20.0)
-    edges = cv2.Canny(smooth, 0.4 * high, high, L2gradient=True)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(edges, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(canny_edges(gray, p["sigma"], p["edge_share"]),
+                                                               connectivity=8)
     keep = np.zeros(count, bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= p["min_stroke"]
     lines = keep[labels].astype(np.float32)

@@ -101,6 +101,15 @@ def test_the_training_mix_picks_drawings_at_the_drawn_share():
     assert 0.2 < share_drawn(0.5) < 0.8
 
 
+def test_drawings_need_photos_not_side_by_side_pairs(tmp_path):
+    from PIL import Image
+    Image.fromarray(np.full((64, 128, 3), 200, np.uint8)).save(tmp_path / "pair.png")
+    with pytest.raises(SystemExit, match=r"\(--drawn-share\) are made from photos: use --data, not --pairs"):
+        pix2pix.load_training_pairs(pairs=tmp_path, drawn=1)
+    sketches, photos = pix2pix.load_training_pairs(pairs=tmp_path, size=32)
+    assert sketches.shape == (1, 32, 32) and photos.shape == (1, 32, 32, 3)
+
+
 def test_evaluating_drawings_counts_refusals_and_scores_outlines():
     ring = np.full((256, 256), 255, np.uint8)
     cv2.circle(ring, (128, 128), 80, 0, 2)

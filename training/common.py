@@ -675,21 +675,21 @@ class LinearDecay(keras.callbacks.Callback):
             opt.learning_rate.assign(base * f)
 
 
-def linear_decay(model, args):
-    """The ``LinearDecay`` callback for ``model``'s optimizers from ``--decay-steps``, or None without it."""
+def linear_decay(model, args, step=None):
+    """The ``LinearDecay`` callback for ``model``'s optimizers from ``--decay-steps`` (``step``: as in
+    ``LinearDecay``), or None without it."""
     if not args.decay_steps:
         return None
     optimizers = [o for o in (getattr(model, "g_optimizer", None), getattr(model, "d_optimizer", None)) if o]
     if not all(isinstance(o.learning_rate, keras.Variable) for o in optimizers):  # a schedule gives a tensor
         raise ValueError("--decay-steps needs constant learning rates; this trainer already follows a schedule")
-    return LinearDecay(optimizers, [float(o.learning_rate.numpy()) for o in optimizers], args.steps, args.decay_steps)
+    return LinearDecay(optimizers, [float(o.learning_rate.numpy()) for o in optimizers], args.steps, args.decay_steps,
+                       step)
 
 
 def fit(model, dataset, run, args, sample_fn, eval_fn=None):
     """Train ``model`` on an endless ``dataset`` up to ``args.steps``, resuming where the run stopped."""
-    decay = linear_decay(model, args)  # before the restore: the base rates, not a checkpoint's decayed ones
-    if decay:
-        decay.step = lambda: run.step
+    decay = linear_decay(model, args, lambda: run.step)  # before the restore: the base rates, not decayed ones
     start = run.restore(args.fresh)
     chunks = -(-args.steps // args.ckpt_every)
     if start >= args.steps:

@@ -133,11 +133,7 @@ def _style(rng):
 def _edge_components(rgb, domain, sigma, within=None):
     """Canny edges of the smoothed luminance (only those ``within`` a bool mask, if given) as connected
     components: (labels (H, W), areas longest first, their label numbers)."""
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    smooth = cv2.GaussianBlur(gray, (0, 0), sigma)
-    magnitude = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
-    high = max(float(np.percentile(magnitude, 100 * (1 - sketch.DOMAINS[domain]["edge_share"]))), 20.0)
-    edges = cv2.Canny(smooth, 0.4 * high, high, L2gradient=True)
+    edges = sketch.canny_edges(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), sigma, sketch.DOMAINS[domain]["edge_share"])
     if within is not None:
         edges = edges * within.astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(edges, connectivity=8)

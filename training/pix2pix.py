@@ -54,7 +54,7 @@ def load_training_pairs(data=None, pairs=None, domain="shoes", size=128, limit=N
     if not paths:
         raise SystemExit(f"no images found in {pairs or data}")
     if drawn and pairs:
-        raise SystemExit("free-hand-like drawings are made from photos: use --data, not --pairs")
+        raise SystemExit("free-hand-like drawings (--drawn-share) are made from photos: use --data, not --pairs")
     sketches, photos = [], []
     for index, path in enumerate(paths):
         rgb = load_photo(path)
@@ -232,29 +232,61 @@ def standing_copy(generator, target, sketches):
 
 # ---------------------------------------------------------------------------------------------- evaluation
 
-def evaluate_generator(translate, sketches, photos, train_photos=None, features=None):
-    """Mean L1 (0-1 scale) and SSIM of ``translate(sketches)`` against ``photos``; with ``features`` (a
-    ``perceptual.FrechetFeatures``), the Frechet distance to the real photos, beside the mean training photo's
-    (trivial baseline) and real vs real."""
+def mean_image(photos):
+    """The mean of ``photos`` (uint8 (N, H, W, 3)) as one uint8 photo: the trivial baseline."""
+    return np.rint(photos.astype(np.float64).mean(axis=0)).astype(np.uint8)
+
+
+class FrechetReference:
+    """The real photos' features, computed once per evaluation, and what a Frechet distance is read beside: the
+    mean training photo's distance and real (training) vs real, each with as many images as the outputs scored.
+
+    Args:
+        features: a ``perceptual.FrechetFeatures``.
+        real_photos: uint8 (N, H, W, 3), the photos the outputs should look like.
+        train_photos: optional uint8 (M, H, W, 3), for the two baselines.
+    """
+
+    def __init__(self, features, real_photos, train_photos=None):
+        self.features, self.train_photos = features, train_photos
+        self.real = metrics.feature_stats(features(real_photos))
+        self.mean_photo = mean_image(train_photos) if train_photos is not None else None
+        self._baselines = {}  # by the number of outputs
+
+    def score(self, outputs):
+        """The Frechet distance of ``outputs`` to the real photos, with the baselines and its share of the mean
+        photo's."""
+        n = len(outputs)
+        result = {"frechet": round(metrics.frechet_distance(self.features(np.asarray(outputs)), self.real), 2),
+                  "frechet_feature": self.features.name}
+        if self.train_photos is None:
+            return result
+        if n not in self._baselines:
+            pick = np.random.default_rng(0).choice(len(self.train_photos), min(len(self.train_photos), n), False)
+            self._baselines[n] = {
+                "frechet_mean_photo": round(metrics.frechet_distance(
+                    self.features(np.repeat(self.mean_photo[None], n, axis=0)), self.real), 2),
+                "frechet_real_train_vs_val": round(metrics.frechet_distance(
+                    self.features(self.train_photos[pick]), self.real), 2)}
+        result.update(self._baselines[n])
+        result["frechet_share_of_baseline"] = round(result["frechet"] / result["frechet_mean_photo"], 3)
+        return result
+
+
+def evaluate_generator(translate, sketches, photos, train_photos=None, reference=None):
+    """Mean L1 (0-1 scale) and SSIM of ``translate(sketches)`` against ``photos``, beside the mean training
+    photo's; with ``reference`` (a ``FrechetReference`` of ``photos``), the Frechet distance and its baselines.
+    Returns (outputs, result)."""
     outputs = np.stack([translate(s) for s in sketches])
     result = {"images": len(photos),
               "l1": round(float(np.mean(np.abs(outputs.astype(np.float32) - photos) / 255.0)), 4),
               "ssim": round(float(np.mean([ssim_y(o, p, border=0) for o, p in zip(outputs, photos)])), 4)}
     if train_photos is not None:
-        mean_photo = np.rint(train_photos.astype(np.float64).mean(axis=0)).astype(np.uint8)
+        mean_photo = mean_image(train_photos)
         result["mean_photo_l1"] = round(float(np.mean(np.abs(mean_photo.astype(np.float32) - photos) / 255.0)), 4)
         result["mean_photo_ssim"] = round(float(np.mean([ssim_y(mean_photo, p, border=0) for p in photos])), 4)
-    if features is not None:
-        real = metrics.feature_stats(features(photos))
-        result["frechet"] = round(metrics.frechet_distance(features(outputs), real), 2)
-        result["frechet_feature"] = features.name
-        if train_photos is not None:
-            pick = np.random.default_rng(0).choice(len(train_photos), min(len(train_photos), len(photos)), False)
-            result["frechet_mean_photo"] = round(metrics.frechet_distance(
-                features(np.repeat(mean_photo[None], len(photos), axis=0)), real), 2)
-            result["frechet_real_train_vs_val"] = round(metrics.frechet_distance(features(train_photos[pick]),
-                                                                                 real), 2)
-            result["frechet_share_of_baseline"] = round(result["frechet"] / result["frechet_mean_photo"], 3)
+    if reference is not None:
+        result.update(reference.score(outputs))
     return outputs, result
 
 
@@ -267,11 +299,11 @@ def load_drawings(folder, limit=None):
     return [sketch.normalize_sketch(load_photo(path)) for path in image_files([folder])[:limit]]
 
 
-def evaluate_drawings(translate, drawings_list, real_photos, mean_photo=None, train_photos=None, features=None):
+def evaluate_drawings(translate, drawings_list, reference=None):
     """How a model does on drawings made by people (no paired photos): the share it refuses as empty, the mean
-    outline IoU (the drawing's filled outline against the output's object), and, with ``features``, the Frechet
-    distance of the outputs to ``real_photos`` beside the mean training photo's and real vs real, both computed
-    with as many images as there are outputs. Returns (outputs, result)."""
+    outline IoU (the drawing's filled outline against the output's object), and, with ``reference`` (a
+    ``FrechetReference``), the Frechet distance of the outputs to its real photos and the baselines. Returns
+    (outputs, result)."""
     outputs, ious, refused = [], [], 0
     for drawing in drawings_list:
         if sketch.is_blank(drawing):
@@ -282,18 +314,8 @@ def evaluate_drawings(translate, drawings_list, real_photos, mean_photo=None, tr
         ious.append(drawings.outline_iou(drawing, out))
     result = {"images": len(drawings_list), "refused": refused,
               "outline_iou": round(float(np.mean(ious)), 4) if ious else None}
-    if features is not None and outputs:
-        n, real = len(outputs), metrics.feature_stats(features(real_photos))
-        result["frechet"] = round(metrics.frechet_distance(features(np.stack(outputs)), real), 2)
-        result["frechet_feature"] = features.name
-        if mean_photo is not None:
-            result["frechet_mean_photo"] = round(metrics.frechet_distance(
-                features(np.repeat(mean_photo[None], n, axis=0)), real), 2)
-            result["frechet_share_of_baseline"] = round(result["frechet"] / result["frechet_mean_photo"], 3)
-        if train_photos is not None:
-            pick = np.random.default_rng(0).choice(len(train_photos), min(len(train_photos), n), False)
-            result["frechet_real_train_vs_val"] = round(metrics.frechet_distance(features(train_photos[pick]),
-                                                                                 real), 2)
+    if reference is not None and outputs:
+        result.update(reference.score(np.stack(outputs)))
     return outputs, result
 
 
@@ -316,8 +338,9 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
     def translate(s):
         return images.to_uint8(traced(inference.sketch_input(s, size)[0]))[0]
 
+    reference = FrechetReference(features, photos, train_photos) if features is not None else None
     edges = sketches if pairs else sketches[:, 0]
-    _, result = evaluate_generator(translate, edges, photos, train_photos, features)
+    _, result = evaluate_generator(translate, edges, photos, train_photos, reference)
     result["data"] = str(folder)
     entry["metrics"] = result
     command = f"python -m {MODULE} eval --model {name} --data {folder}" + (" --pairs" if pairs else "") + \
@@ -325,16 +348,13 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
     source = "side-by-side pairs" if pairs else "photos, sketches by photo_to_sketch"
     entry["eval"] = {"protocol": f"val {source}, at {size}x{size}, no augmentation", "command": command}
     if not pairs:
-        _, drawn = evaluate_generator(translate, sketches[:, 1], photos, train_photos, features)
+        _, drawn = evaluate_generator(translate, sketches[:, 1], photos, train_photos, reference)
         entry["metrics_drawn"] = {**drawn, "data": str(folder),
                                   "protocol": f"free-hand-like drawings of the val photos (training.drawings, "
                                               f"seed {DRAWN_SEED}, one per photo)"}
         print("drawn:", json.dumps(entry["metrics_drawn"]), flush=True)
     if drawings_folder:
-        mean_photo = np.rint(train_photos.astype(np.float64).mean(axis=0)).astype(np.uint8) \
-            if train_photos is not None else None
-        _, human = evaluate_drawings(translate, load_drawings(drawings_folder), photos, mean_photo, train_photos,
-                                     features)
+        _, human = evaluate_drawings(translate, load_drawings(drawings_folder), reference)
         entry["metrics_human"] = {**human, "data": str(drawings_folder), "real_photos": str(folder),
                                   "protocol": "drawings made by people, read as the app reads an upload; Frechet "
                                               "distance of the outputs to the real photos in --data"}
@@ -369,8 +389,6 @@ def train(args):
     g_args, d_args = (dict(a) for a in PRESETS[args.preset])
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name
-    if args.drawn_share and args.pairs:
-        raise SystemExit("--drawn-share makes drawings from photos: use --data, not --pairs")
     drawn = args.drawn_variants if args.drawn_share else 0
     sketches, photos = load_training_pairs(args.data, args.pairs, args.domain, size, args.limit, drawn, args.seed)
     val = load_training_pairs(None if args.pairs else args.val, args.val if args.pairs else None, args.domain, size,
