@@ -71,7 +71,7 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from models import BUILDERS, inference  # noqa: PLC0415
-    from training import common  # noqa: PLC0415
+    from training import export# noqa: PLC0415
     from training.pix2pix import PRESETS  # noqa: PLC0415
     shipped = {m["name"] for m in inference.list_models("pix2pix")}
     rows = []
@@ -81,7 +81,7 @@ def main():
         if name not in shipped:  # the shipped configuration, untrained, in a private weights folder
             g_args = PRESETS["small"][0]
             tmp = os.environ.setdefault("GAN_STUDIO_WEIGHTS", tempfile.mkdtemp())
-            common.export(BUILDERS["unet_generator"](**g_args), name, "unet_generator", g_args, tmp,
+            export.export(BUILDERS["unet_generator"](**g_args), name, "unet_generator", g_args, tmp,
                           task="pix2pix", domain=domain, title=name, dataset="none", steps=0, command="benchmark")
             label = f"{name} architecture (untrained: not shipped yet)"
         sketches = [np.asarray(Image.open(p).convert("L")) for p in sorted(EXAMPLES.glob(f"{domain}_*.png"))]

@@ -76,11 +76,11 @@ def export_tiny(weights_dir, name="tiny", conditional=True, seed=0):
     """Export an untrained, tiny DCGAN generator as a digit model (test-only weights)."""
     import keras
 
-    from training import common
+    from training import export
     keras.utils.set_random_seed(seed)
     args = {"latent_dim": 100, "num_feat": 4, "conditional": conditional}
     model = digits_builders()["dcgan_generator"](**args)
-    return common.export(model, name, "dcgan_generator", args, weights_dir, task="digits", title=f"Tiny {name}",
+    return export.export(model, name, "dcgan_generator", args, weights_dir, task="digits", title=f"Tiny {name}",
                          dataset="none (test)", steps=0, command=f"python -m training.digits --variant {name}")
 
 
@@ -94,13 +94,13 @@ def export_tiny_sr(weights_dir, name="tiny_sr", seed=0):
     import keras
 
     from models import BUILDERS
-    from training import common
+    from training import export
     keras.utils.set_random_seed(seed)
     args = {"num_feat": 8, "num_block": 2, "upscale": 4}
     model = BUILDERS["sr_generator"](**args)
     last = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1]
     last.kernel.assign(np.random.default_rng(seed).normal(0, 0.02, last.kernel.shape).astype("float32"))
-    return common.export(model, name, "sr_generator", args, weights_dir, task="sr", title=f"Tiny {name}",
+    return export.export(model, name, "sr_generator", args, weights_dir, task="sr", title=f"Tiny {name}",
                          dataset="none (test)", steps=0, command=f"python -m training.sr --name {name}")
 
 
@@ -109,10 +109,10 @@ def export_tiny_pix2pix(weights_dir, domain="shoes", seed=0):
     import keras
 
     from models import BUILDERS
-    from training import common
+    from training import export
     keras.utils.set_random_seed(seed)
     args = {"image_size": 32, "num_feat": 4}
-    return common.export(BUILDERS["unet_generator"](**args), f"pix2pix_{domain}", "unet_generator", args,
+    return export.export(BUILDERS["unet_generator"](**args), f"pix2pix_{domain}", "unet_generator", args,
                          weights_dir, task="pix2pix", domain=domain, title=f"Tiny {domain} (test)",
                          dataset="none (test)", steps=0, command="python -m training.pix2pix")
 
@@ -122,9 +122,9 @@ def export_tiny_imagegan(weights_dir, name="dcgan_faces64", image_size=64, sagan
     import keras
 
     from models import BUILDERS
-    from training import common
+    from training import export
     keras.utils.set_random_seed(seed)
     args = {"image_size": image_size, "latent_dim": 8, "num_feat": 2, "sagan": sagan}
-    return common.export(BUILDERS["image_generator"](**args), name, "image_generator", args, weights_dir,
+    return export.export(BUILDERS["image_generator"](**args), name, "image_generator", args, weights_dir,
                          task="images", arch="sagan" if sagan else "dcgan", title=f"Tiny {name} (test)",
                          dataset="none (test)", steps=0, command="python -m training.dcgan")

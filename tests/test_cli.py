@@ -63,17 +63,17 @@ def test_readme_model_tables_are_the_manifest():
 def test_image_gan_and_pix2pix_tables_show_the_measured_numbers(weights_dir):
     from models.__main__ import images_table, pix2pix_table
     from tests.conftest import export_tiny_imagegan, export_tiny_pix2pix
-    from training import common
+    from training import export
     entry = export_tiny_imagegan(weights_dir, "sagan_cifar10", image_size=32, sagan=True)
     entry["metrics"] = {"frechet": 41.5, "frechet_best": 39.25, "frechet_real_test_vs_train": 2.5,
                         "frechet_blurred_train": 60.75}
-    common.write_manifest_entry(weights_dir, "sagan_cifar10", entry)
+    export.write_manifest_entry(weights_dir, "sagan_cifar10", entry)
     entry = export_tiny_pix2pix(weights_dir, "faces")
     entry["metrics"] = {"images": 500, "l1": 0.09, "mean_photo_l1": 0.2, "ssim": 0.41, "mean_photo_ssim": 0.3,
                         "frechet": 30.5, "frechet_mean_photo": 180.25, "frechet_real_train_vs_val": 4.5,
                         "frechet_share_of_baseline": 0.169}
     entry["loss"] = {"adversarial": 1.0, "l1": 100.0, "perceptual": 0.5}
-    common.write_manifest_entry(weights_dir, "pix2pix_faces", entry)
+    export.write_manifest_entry(weights_dir, "pix2pix_faces", entry)
     row = images_table().splitlines()[-1]
     assert "`sagan_cifar10`" in row and "| 41.5 | 39.25 | 2.5 | 60.75 |" in row
     row = pix2pix_table().splitlines()[-1]

@@ -14,7 +14,7 @@ from tests.conftest import export_tiny_sr
 def test_a_kill_at_any_moment_of_an_export_leaves_a_loadable_model(weights_dir, monkeypatch, fail_at):
     """Export a new version over a shipped one, stopped at each of its file operations in turn: the manifest
     always names a complete file with the right sha256 (the old model or the new one)."""
-    from training import common
+    from training import export
     old = export_tiny_sr(weights_dir, "m", seed=0)
     calls = {"n": 0}
 
@@ -27,7 +27,7 @@ def test_a_kill_at_any_moment_of_an_export_leaves_a_loadable_model(weights_dir, 
         return wrapped
     monkeypatch.setattr(os, "replace", stop_here(os.replace))
     monkeypatch.setattr(os, "link", stop_here(os.link))
-    monkeypatch.setattr(common, "write_manifest_entry", stop_here(common.write_manifest_entry))
+    monkeypatch.setattr(export, "write_manifest_entry", stop_here(export.write_manifest_entry))
     try:
         export_tiny_sr(weights_dir, "m", seed=1)
         finished = True
@@ -42,7 +42,7 @@ def test_a_kill_at_any_moment_of_an_export_leaves_a_loadable_model(weights_dir, 
 
 
 def test_an_export_run_again_after_a_kill_cleans_up(weights_dir, monkeypatch):
-    from training import common
+    from training import records
     export_tiny_sr(weights_dir, "m", seed=0)
     real = os.link
     monkeypatch.setattr(os, "link", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -53,7 +53,7 @@ def test_an_export_run_again_after_a_kill_cleans_up(weights_dir, monkeypatch):
     entry = export_tiny_sr(weights_dir, "m", seed=2)
     assert entry["file"] == "m.weights.h5"
     assert sorted(p.name for p in weights_dir.glob("m*.h5")) == ["m.weights.h5"]
-    assert common.read_grid  # (the harness module is importable without side effects)
+    assert records.read_grid  # (the harness module is importable without side effects)
 
 
 @pytest.mark.parametrize("flags,message", [
@@ -72,14 +72,14 @@ def test_flags_that_cannot_work_are_one_line_errors(flags, message, capsys):
 
 
 def test_a_damaged_sample_grid_never_stops_a_gif_or_an_export(tmp_path):
-    from training import common
+    from training import records
     samples = tmp_path / "run" / "samples"
     samples.mkdir(parents=True)
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(samples / "step_0000001.png")
     (samples / "step_0000002.png").write_bytes(b"")  # what a kill during a non-atomic write left
     (samples / "step_0000003.png").write_bytes(b"\x89PNG\r\n\x1a\n trunc")
-    assert common.write_progress_gif(tmp_path / "run") is not None
-    files = common.save_history(tmp_path / "run", tmp_path / "weights", "m")
+    assert records.write_progress_gif(tmp_path / "run") is not None
+    files = records.save_history(tmp_path / "run", tmp_path / "weights", "m")
     assert "gif" in files
 
 

@@ -13,7 +13,7 @@ from models import images, inference, sketch
 from models.quality import ssim_y
 from models.weights import load_model, read_manifest
 from models.weights import weights_dir as active_weights_dir
-from training import common, pix2pix
+from training import export, pix2pix
 
 
 def product_photo(size=256, seed=0, shade=1.0):
@@ -178,7 +178,7 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     from models.cards import training  # noqa: PLC0415
     assert training(tuned_entry).startswith("2 + 1 steps x 2")
     # resumed after the starting model was replaced, the run still names the one it began from
-    common.write_manifest_entry(weights_dir, "pix2pix_shoes", {**entry, "steps": 99})
+    export.write_manifest_entry(weights_dir, "pix2pix_shoes", {**entry, "steps": 99})
     pix2pix.main(tune[:-1] + ["pix2pix_shoes", "--steps", "2", "--export"])
     assert inference.model_info("pix2pix_shoes_ft")["init_model"]["steps"] == 2
     tuned = [w.numpy() for w in load_model("pix2pix_shoes_ft", weights_dir).trainable_weights]

@@ -55,11 +55,11 @@ def test_default_model_is_realsr_when_shipped(weights_dir):
 
 def test_bfloat16_serving_follows_the_manifest_and_the_cpu(tiny_sr, weights_dir, monkeypatch):
     from models import weights
-    from training import common
+    from training import export
     entry = read_manifest(weights_dir)[tiny_sr]
     assert weights.serving_dtype(entry) == "float32"  # not measured: full precision
     entry["serve_dtype"] = "bfloat16"
-    common.write_manifest_entry(weights_dir, tiny_sr, entry)
+    export.write_manifest_entry(weights_dir, tiny_sr, entry)
     monkeypatch.setattr(weights, "cpu_has_bf16", lambda: True)
     assert weights.serving_dtype(entry) == "bfloat16"
     img = photo(24, 24, seed=5)

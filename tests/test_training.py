@@ -16,7 +16,7 @@ from PIL import Image
 
 from models import inference
 from tests.conftest import ROOT, tiny_mnist
-from training import common
+from training import checkpoints, records, trainer
 from training import digits as train_digits
 
 
@@ -73,7 +73,7 @@ def test_averaged_copy_leaves_the_model_and_gives_the_moving_average():
     import tensorflow as tf
 
     from models import BUILDERS
-    from training import common
+    from training import trainer
     g, target = (BUILDERS["dcgan_generator"](latent_dim=8, num_feat=4) for _ in range(2))
     opt = keras.optimizers.Adam(0.05, use_ema=True, ema_momentum=0.9)
     z = np.random.default_rng(0).standard_normal((32, 8)).astype("float32")
@@ -84,7 +84,7 @@ def test_averaged_copy_leaves_the_model_and_gives_the_moving_average():
         opt.apply_gradients(zip(tape.gradient(loss, g.trainable_variables), g.trainable_variables))
         history.append(g.trainable_variables[0].numpy())
     online = [v.numpy() for v in g.trainable_variables]
-    common.averaged_copy(opt, g, target)
+    trainer.averaged_copy(opt, g, target)
     for v, value in zip(g.trainable_variables, online):
         np.testing.assert_array_equal(v.numpy(), value)  # the model keeps training from its own weights
     expected = history[0]  # the average starts at the first step's weights, then decays by 0.9 per step
@@ -96,11 +96,11 @@ def test_averaged_copy_leaves_the_model_and_gives_the_moving_average():
 
 def test_recalibrated_batch_norm_matches_training_mode_on_that_batch():
     from models import BUILDERS
-    from training import common
+    from training import trainer
     g = BUILDERS["dcgan_generator"](latent_dim=8, num_feat=4)
     z = np.random.default_rng(1).standard_normal((256, 8)).astype("float32")
     assert not np.allclose(g(z, training=False), g(z, training=True), atol=1e-3)  # fresh stats: 0 mean, 1 var
-    common.recalibrate_batch_norm(g, z)
+    trainer.recalibrate_batch_norm(g, z)
     np.testing.assert_allclose(g(z, training=False), g(z, training=True), atol=1e-4)
     assert all(bn.momentum == 0.99 for bn in g.layers if bn.__class__.__name__ == "BatchNormalization")
 
@@ -120,14 +120,14 @@ def test_hardware_flags_train(tmp_path, flags):
 
 
 def test_export_keeps_the_learning_record(tmp_path):
-    from training import common
+    from training import records
     run = tmp_path / "run"
     (run / "samples").mkdir(parents=True)
     for step in (1, 2, 3):
         Image.fromarray(np.full((400, 300, 3), 60 * step, np.uint8)).save(run / "samples" / f"step_{step:07d}.png")
     (run / "log.csv").write_text("step,seconds,g_loss,d_loss\n1,0.1,2.0,1.0\n2,0.2,1.5,1.1\n3,0.3,1.2,1.2\n")
     (run / "eval.csv").write_text("step,seconds,frechet\n2,0.2,50\n3,0.3,40\n")
-    files = common.save_history(run, tmp_path / "w", "m", max_side=64)
+    files = records.save_history(run, tmp_path / "w", "m", max_side=64)
     assert set(files) == {"log", "eval", "gif", "curves"}
     gif = Image.open(tmp_path / "w" / files["gif"])
     assert gif.n_frames == 3 and max(gif.size) == 64
@@ -136,7 +136,7 @@ def test_export_keeps_the_learning_record(tmp_path):
 
 def test_park_round_trip_keeps_nets_exact_and_moments_close(tmp_path):
     import keras
-    from training import common
+    from training import checkpoints
     net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization()])
     opt = keras.optimizers.Adam(use_ema=True)
     opt.build(net.trainable_variables)
@@ -145,10 +145,10 @@ def test_park_round_trip_keeps_nets_exact_and_moments_close(tmp_path):
         v.assign(rng.standard_normal(v.shape).astype("float32") ** 2 * 1e-3)  # velocities span decades, >= 0
     opt.iterations.assign(1234)
     before = {v.path: v.numpy().copy() for v in net.weights + opt.variables}
-    common.park({"net": net, "opt": opt}, tmp_path / "park")
+    checkpoints.park({"net": net, "opt": opt}, tmp_path / "park")
     for v in net.weights + opt.variables:
         v.assign(np.zeros(v.shape, v.dtype))
-    common.unpark(tmp_path / "park", {"net": net, "opt": opt})
+    checkpoints.unpark(tmp_path / "park", {"net": net, "opt": opt})
     for v in net.weights + opt.variables:
         if v.path.endswith(("_momentum", "_velocity")):
             np.testing.assert_allclose(v.numpy(), before[v.path], rtol=2e-3, atol=1e-9)
@@ -156,7 +156,7 @@ def test_park_round_trip_keeps_nets_exact_and_moments_close(tmp_path):
             np.testing.assert_array_equal(v.numpy(), before[v.path])  # nets, EMA averages, the step: exact
     other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5), keras.layers.BatchNormalization()])
     with pytest.raises(ValueError, match="does not fit this run"):
-        common.unpark(tmp_path / "park", {"net": other, "opt": opt})
+        checkpoints.unpark(tmp_path / "park", {"net": other, "opt": opt})
 
 
 def test_a_run_resumes_from_its_parked_copy_when_the_run_directory_is_gone(tmp_path, capsys):
@@ -200,8 +200,8 @@ def test_a_resumed_run_keeps_its_flags_and_logs_each_step_once(tmp_path, capsys)
 
 
 def test_decay_steps_take_the_rates_linearly_to_zero_and_survive_a_resume(tmp_path):
-    from training import common
-    decay = common.LinearDecay([], [], total=100, decay=40)
+    from training import trainer
+    decay = trainer.LinearDecay([], [], total=100, decay=40)
     assert [decay.factor(s) for s in (0, 60, 80, 99, 100)] == [1.0, 1.0, 0.5, 0.025, 0.0]
 
     def parked_rates():
@@ -221,7 +221,7 @@ def test_training_time_leaves_out_a_pause(tmp_path):
     """A run paused with SIGSTOP (or Ctrl-Z) and continued: the wall time of the pause is not training time."""
     run = SimpleNamespace(out=tmp_path, chief=False, step=1, train_seconds=tf.Variable(0.0, dtype=tf.float64),
                           advance=lambda step: None)
-    callback = common.RunCallback(run, sample_fn=None, log_every=50, total_steps=100)
+    callback = trainer.RunCallback(run, sample_fn=None, log_every=50, total_steps=100)
     try:
         callback.on_train_batch_begin(0)
         time.sleep(0.05)
@@ -247,7 +247,7 @@ def test_mixed_precision_counts_every_step_even_those_loss_scaling_skips(tmp_pat
     train_digits.main(["--variant", "gan", "--data", str(data), "--batch-size", "8", "--steps", "3",
                        "--ckpt-every", "3", "--log-every", "1", "--mixed-precision", "--out", str(run)])
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step_0000003.png"]
-    assert [int(r["step"]) for r in common.read_csv(run / "log.csv")] == [1, 2, 3]
+    assert [int(r["step"]) for r in records.read_csv(run / "log.csv")] == [1, 2, 3]
     assert (run / "ckpt" / "ckpt-3.index").exists()
 
 
@@ -279,7 +279,7 @@ def test_a_checkpoint_written_but_not_yet_named_in_the_state_file_is_resumed_fro
     train_digits.main(args + ["--steps", "4"])
     state = run / "ckpt" / "checkpoint"
     state.write_text('model_checkpoint_path: "ckpt-2"\nall_model_checkpoint_paths: "ckpt-2"\n')  # ckpt-4 unnamed
-    assert common.checkpoints_newest_first(run / "ckpt") == [str(run / "ckpt" / f"ckpt-{n}") for n in (4, 2)]
+    assert checkpoints.checkpoints_newest_first(run / "ckpt") == [str(run / "ckpt" / f"ckpt-{n}") for n in (4, 2)]
     capsys.readouterr()
     train_digits.main(args + ["--steps", "6"])
     assert "at step 4" in capsys.readouterr().out

@@ -27,7 +27,7 @@ from models import BUILDERS
 from models.faces import AGE_MEAN, AGE_SCALE, move_noise
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common
+from training import export, flags
 from training.dcgan import centre_squares
 
 MODULE = "training.attributes"
@@ -167,13 +167,13 @@ def steer(model, reader, weights_dir, n_fit, n_eval, seed, scale):
                           else "more male (+) / more female (-)"} for k in ATTRIBUTES}
     entry["edits_eval"] = {**measured, "reader": READER, "reader_sha256": reader_entry.get("sha256"),
                            "fit": {"faces": n_fit, "seed": seed}}
-    common.write_manifest_entry(weights_dir, model, entry)
+    export.write_manifest_entry(weights_dir, model, entry)
     print(json.dumps(measured), flush=True)
     return entry
 
 
 def main(argv=None):
-    parser, sub = common.cli(MODULE, __doc__)
+    parser, sub = flags.cli(MODULE, __doc__)
     p = sub.add_parser("train", help="train the reader, then fit and measure the directions (the default)")
     p.add_argument("--data", required=True, help="the faces folder, with train/ and val/")
     p.add_argument("--model", default="dcgan_faces64", help="the face GAN to steer")
@@ -186,7 +186,7 @@ def main(argv=None):
     p.add_argument("--export", action="store_true", help="write the reader and the directions into --weights-dir")
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     p.add_argument("--limit", type=int, help="use only this many photos per split (tests)")
-    args = common.parse(parser, MODULE, argv)
+    args = flags.parse(parser, MODULE, argv)
     data = Path(args.data)
     x, y = load_faces(data / "train", limit=args.limit)
     xv, yv = load_faces(data / "val", limit=args.limit)
@@ -199,7 +199,7 @@ def main(argv=None):
     print(json.dumps(scores), flush=True)
     if not args.export:
         return
-    common.export(reader, READER, "attribute_predictor", READER_ARGS, args.weights_dir, task="attributes",
+    export.export(reader, READER, "attribute_predictor", READER_ARGS, args.weights_dir, task="attributes",
                   title="Face attribute reader (age and gender, used to steer and measure the face GAN)",
                   dataset=f"{data / 'train'} ({len(x)} photos)", steps=int(args.epochs * -(-len(x) // args.batch_size)),
                   batch_size=args.batch_size, command=args.command_line, metrics=scores)

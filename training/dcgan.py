@@ -30,7 +30,7 @@ from PIL import Image
 from models import BUILDERS, images
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common, metrics, perceptual
+from training import checkpoints, distribute, export, flags, metrics, perceptual, records, trainer
 from training.gan import GAN
 
 MODULE = "training.dcgan"
@@ -144,30 +144,30 @@ def train(args):
     d_args = {"image_size": args.image_size, "num_feat": args.d_feat, "sagan": sagan}
     out = args.out or Path("runs") / args.name
     x = load_images(args.data, args.image_size, "train", args.limit)
-    strategy = common.setup(args)
+    strategy = distribute.setup(args)
     with strategy.scope():
         generator = BUILDERS["image_generator"](**g_args)
         discriminator = BUILDERS["image_discriminator"](**d_args)
         averaged = BUILDERS["image_generator"](**g_args)
-        common.sync_batch_norm(strategy, generator, discriminator)
+        distribute.sync_batch_norm(strategy, generator, discriminator)
         gan = GAN(generator, discriminator, latent_dim=arch["latent_dim"], seed=args.seed, loss=arch["loss"],
                   real_label=1.0 if sagan else 0.9)
         g_lr = args.lr or arch["g_lr"]
-        g_opt = common.make_optimizer(args, arch["beta_1"], args.ema, g_lr, arch["beta_2"])
-        d_opt = common.make_optimizer(args, arch["beta_1"], 0.0, g_lr * arch["d_ratio"], arch["beta_2"])
+        g_opt = trainer.make_optimizer(args, arch["beta_1"], args.ema, g_lr, arch["beta_2"])
+        d_opt = trainer.make_optimizer(args, arch["beta_1"], 0.0, g_lr * arch["d_ratio"], arch["beta_2"])
         gan.compile(g_opt, d_opt, jit_compile=args.jit)
         g_opt.build(generator.trainable_variables)
         d_opt.build(discriminator.trainable_variables)
     config = {"arch": args.arch, "generator": ["image_generator", g_args],
               "discriminator": ["image_discriminator", d_args], "args": vars(args), "command": args.command_line}
-    run = common.Run(out, config, g_opt, park=args.park, generator=generator, discriminator=discriminator,
+    run = checkpoints.Run(out, config, g_opt, park=args.park, generator=generator, discriminator=discriminator,
                      g_optimizer=g_opt, d_optimizer=d_opt)
     fixed = np.random.default_rng(1234).standard_normal((64, arch["latent_dim"])).astype("float32")
     standing = np.random.default_rng(4321).standard_normal((2048, arch["latent_dim"])).astype("float32")
 
     def shipped_generator():
-        common.averaged_copy(g_opt, generator, averaged)
-        return common.recalibrate_batch_norm(averaged, standing)
+        trainer.averaged_copy(g_opt, generator, averaged)
+        return trainer.recalibrate_batch_norm(averaged, standing)
 
     def sample_grid():
         return images.make_grid(images.to_uint8(shipped_generator()(fixed, training=False)), ncol=8)
@@ -184,10 +184,10 @@ def train(args):
     print(f"{args.name} ({args.arch}): G {generator.count_params():,} params, D {discriminator.count_params():,} "
           f"params, {len(x):,} images at {args.image_size}px, batch {args.batch_size}, {args.steps} steps -> {out}",
           flush=True)
-    common.fit(gan, make_dataset(x, args.batch_size, args.seed), run, args, sample_grid, eval_fn)
-    if args.export and common.is_chief():
+    trainer.fit(gan, make_dataset(x, args.batch_size, args.seed), run, args, sample_grid, eval_fn)
+    if args.export and distribute.is_chief():
         final = shipped_generator()
-        entry = common.export(final, args.name, "image_generator", g_args, args.weights_dir, run.out, task="images",
+        entry = export.export(final, args.name, "image_generator", g_args, args.weights_dir, run.out, task="images",
                               title=args.title or args.name, arch=args.arch,
                               dataset=str(args.data or "keras.datasets.cifar10") + f" ({len(x):,} images)",
                               steps=run.step, batch_size=args.batch_size,
@@ -200,14 +200,14 @@ def train(args):
 
 def evaluate(name, generator, meter, x, args, entry):
     """Final and best Frechet distance, beside the real-vs-real floor and the blurred-images baseline."""
-    history = common.read_csv(Path(args.out or Path("runs") / args.name) / "eval.csv")
+    history = records.read_csv(Path(args.out or Path("runs") / args.name) / "eval.csv")
     n = args.fd_samples
     final = meter.distance(generate(generator, n, entry["args"]["latent_dim"], 7))
     result = {"samples": n, "frechet": final, "frechet_feature": meter.name,
               "frechet_best": min([final] + [float(r["frechet"]) for r in history]),
               **baselines(meter, x, held_out(args.data, args.image_size, n, args.val), n)}
     entry["metrics"] = result
-    common.write_manifest_entry(args.weights_dir, name, entry)
+    export.write_manifest_entry(args.weights_dir, name, entry)
     print(json.dumps(result), flush=True)
     return result
 
@@ -229,7 +229,7 @@ def evaluate_shipped(args):
 # ---------------------------------------------------------------------------------------------- CLI
 
 def main(argv=None):
-    parser, sub = common.cli(MODULE, __doc__)
+    parser, sub = flags.cli(MODULE, __doc__)
     p = sub.add_parser("train", help="train a model (the default command)")
     p.add_argument("--arch", choices=sorted(ARCHS), default="dcgan")
     p.add_argument("--name", required=True, help="model name in the manifest, e.g. dcgan_cifar10")
@@ -245,7 +245,7 @@ def main(argv=None):
     p.add_argument("--val", help=VAL_HELP)
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
-    common.add_common_args(p, steps=30_000, batch_size=64, ckpt_every=1000, lr=None)
+    flags.add_common_args(p, steps=30_000, batch_size=64, ckpt_every=1000, lr=None)
     p = sub.add_parser("eval", help="re-score a shipped model; writes its manifest metrics")
     p.add_argument("--name", required=True, help="model name in the manifest")
     p.add_argument("--data", help="its training images (as for train); default keras.datasets.cifar10")
@@ -256,7 +256,7 @@ def main(argv=None):
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
-    args = common.parse(parser, MODULE, argv)
+    args = flags.parse(parser, MODULE, argv)
     train(args) if args.command == "train" else evaluate_shipped(args)
 
 

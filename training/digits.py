@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from models import BUILDERS, digits, images
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common
+from training import checkpoints, distribute, export, flags, trainer
 from training.gan import GAN
 from training.metrics import frechet_distance
 
@@ -82,26 +82,26 @@ def train(args):
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
 
-    strategy = common.setup(args)
+    strategy = distribute.setup(args)
     with strategy.scope():
         generator = BUILDERS[gen_builder](**g_args)
         discriminator = BUILDERS[disc_builder](**d_args)
         averaged = BUILDERS[gen_builder](**g_args)  # holds the EMA weights: sampled, evaluated and shipped
-        common.sync_batch_norm(strategy, generator, discriminator)
+        distribute.sync_batch_norm(strategy, generator, discriminator)
         gan = GAN(generator, discriminator, latent_dim=100, conditional=conditional, seed=args.seed)
-        gan.compile(common.make_optimizer(args, ema=args.ema), common.make_optimizer(args), jit_compile=args.jit)
+        gan.compile(trainer.make_optimizer(args, ema=args.ema), trainer.make_optimizer(args), jit_compile=args.jit)
         gan.g_optimizer.build(generator.trainable_variables)
         gan.d_optimizer.build(discriminator.trainable_variables)
     config = {"variant": args.variant, "preset": args.preset, "generator": [gen_builder, g_args],
               "discriminator": [disc_builder, d_args], "args": vars(args), "command": args.command_line}
-    run = common.Run(out, config, gan.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
+    run = checkpoints.Run(out, config, gan.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
                      g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer)
     fixed = digits.sample_inputs(100, 100, conditional, seed=1234)  # 10x10; conditional: one digit per column
     standing = digits.sample_inputs(4096, 100, conditional, seed=4321)
 
     def shipped_generator():
-        common.averaged_copy(gan.g_optimizer, generator, averaged)
-        return common.recalibrate_batch_norm(averaged, standing)
+        trainer.averaged_copy(gan.g_optimizer, generator, averaged)
+        return trainer.recalibrate_batch_norm(averaged, standing)
 
     def sample_grid():
         out_imgs = images.to_uint8(shipped_generator()(fixed, training=False))
@@ -109,10 +109,10 @@ def train(args):
 
     print(f"{name}: G {generator.count_params():,} params, D {discriminator.count_params():,} params, "
           f"{len(x):,} images, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
-    common.fit(gan, make_dataset(x, y, args.batch_size, args.seed), run, args, sample_grid)
+    trainer.fit(gan, make_dataset(x, y, args.batch_size, args.seed), run, args, sample_grid)
 
-    if args.export and common.is_chief():
-        common.export(shipped_generator(), name, gen_builder, g_args, args.weights_dir, run.out, task="digits",
+    if args.export and distribute.is_chief():
+        export.export(shipped_generator(), name, gen_builder, g_args, args.weights_dir, run.out, task="digits",
                       title=TITLES[args.variant], dataset=dataset_name(args.data), steps=run.step,
                       batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
                       command=config["command"], ema=args.ema,
@@ -131,21 +131,21 @@ def train_judge(args):
     (x, y), (xt, yt) = load_mnist(args.data)
     keras.utils.set_random_seed(args.seed)
     judge = digits.digit_judge(**JUDGE_ARGS)
-    trainer = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.RandomTranslation(0.08, 0.08, fill_mode="constant", fill_value=-1.0,
+    classifier = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.RandomTranslation(0.08, 0.08, fill_mode="constant", fill_value=-1.0,
                                                                  seed=args.seed),
                                 keras.Model(judge.input, judge.outputs[0])])
     steps = args.epochs * (len(x) // args.batch_size)
-    trainer.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, steps)),
+    classifier.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, steps)),
                     "sparse_categorical_crossentropy", metrics=["accuracy"])
     t0 = time.time()
-    trainer.fit(to_model_range(x), y, batch_size=args.batch_size, epochs=args.epochs, verbose=2,
+    classifier.fit(to_model_range(x), y, batch_size=args.batch_size, epochs=args.epochs, verbose=2,
                 validation_data=(to_model_range(xt), yt))
     probs, _ = judge.predict(to_model_range(xt), batch_size=1000, verbose=0)
     accuracy = float((probs.argmax(1) == yt).mean())
     print(f"judge test accuracy {accuracy:.4f}", flush=True)
     if args.export:
         metrics = {"test_accuracy": round(accuracy, 4), **real_reference(judge, x, xt, yt)}
-        common.export(judge, JUDGE, "digit_judge", JUDGE_ARGS, args.weights_dir, task="classifier",
+        export.export(judge, JUDGE, "digit_judge", JUDGE_ARGS, args.weights_dir, task="classifier",
                       title="Digit judge (CNN classifier used to score the generators)",
                       dataset=dataset_name(args.data), steps=steps, batch_size=args.batch_size,
                       train_time_s=round(time.time() - t0), command=args.command_line, metrics=metrics)
@@ -187,7 +187,7 @@ def evaluate(name, data=None, weights_dir=DEFAULT_DIR, n=EVAL_SAMPLES, seed=2024
     entry["metrics"] = metrics
     entry["eval"] = {"judge": JUDGE, "samples": n, "seed": seed,
                      "command": f"python -m {MODULE} eval --variant {name}" + (f" --data {data}" if data else "")}
-    common.write_manifest_entry(weights_dir, name, entry)
+    export.write_manifest_entry(weights_dir, name, entry)
     print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in metrics.items() if not isinstance(v, list)), flush=True)
     return metrics
 
@@ -195,7 +195,7 @@ def evaluate(name, data=None, weights_dir=DEFAULT_DIR, n=EVAL_SAMPLES, seed=2024
 # ---------------------------------------------------------------------------------------------- CLI
 
 def main(argv=None):
-    parser, sub = common.cli(MODULE, __doc__)
+    parser, sub = flags.cli(MODULE, __doc__)
 
     p = sub.add_parser("train", help="train a digit GAN (the default command)")
     p.add_argument("--variant", choices=sorted(digits.VARIANTS), required=True)
@@ -210,7 +210,7 @@ def main(argv=None):
     p.add_argument("--ema", type=float, default=0.999,
                    help="ship the exponential moving average of the generator's weights with this decay "
                         "(0: ship the last weights); default %(default)s")
-    common.add_common_args(p, steps=12_000, batch_size=64, ckpt_every=500)
+    flags.add_common_args(p, steps=12_000, batch_size=64, ckpt_every=500)
 
     p = sub.add_parser("judge", help="train the digit classifier that scores the generators")
     p.add_argument("--data", help="path to mnist.npz (default: keras.datasets.mnist)")
@@ -226,7 +226,7 @@ def main(argv=None):
     p.add_argument("--samples", type=int, default=EVAL_SAMPLES)
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
 
-    args = common.parse(parser, MODULE, argv)
+    args = flags.parse(parser, MODULE, argv)
     if args.command == "train":
         train(args)
     elif args.command == "judge":

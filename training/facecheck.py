@@ -20,7 +20,7 @@ from pathlib import Path
 from models import images
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, read_manifest
-from training import common
+from training import export
 from training.dcgan import centre_squares
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def main(argv=None):
     if args.export:
         key = "face_detected" if args.confidence == 0.5 else f"face_detected_{args.confidence:g}"
         entry.setdefault("metrics", {})[key] = result
-        common.write_manifest_entry(args.weights_dir, args.model, entry)
+        export.write_manifest_entry(args.weights_dir, args.model, entry)
     return result
 
 

@@ -8,7 +8,7 @@ precision (``optimizer.scale_loss`` before the gradients; a ``LossScaleOptimizer
 import keras
 import tensorflow as tf
 
-from training.common import TrainerModel
+from training.trainer import TrainerModel
 
 
 class GAN(TrainerModel):

@@ -26,7 +26,7 @@ from models import BUILDERS, images, sketch
 from models.quality import ssim_y
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common, datasets, drawings, metrics, perceptual
+from training import checkpoints, datasets, distribute, drawings, export, flags, metrics, perceptual, trainer
 
 MODULE = "training.pix2pix"
 PRESETS = {
@@ -147,7 +147,7 @@ def make_dataset(sketches, photos, batch_size, seed, augment=True, drawn_share=0
 
 # ---------------------------------------------------------------------------------------------- model
 
-class Pix2Pix(common.TrainerModel):
+class Pix2Pix(trainer.TrainerModel):
     """Conditional GAN for paired translation: D judges (sketch, photo) pairs patch by patch, G minimises the
     adversarial loss plus ``l1_weight`` times the L1 distance to the real photo, and optionally
     ``perceptual_weight`` times the L1 distance between their ``features`` (a feature-matching loss in the
@@ -224,7 +224,7 @@ def standing_copy(generator, target, sketches):
     rates = [layer.rate for layer in dropouts]
     for layer in dropouts:
         layer.rate = 0.0
-    common.recalibrate_batch_norm(target, sketches[..., None].astype("float32") / 127.5 - 1.0)
+    trainer.recalibrate_batch_norm(target, sketches[..., None].astype("float32") / 127.5 - 1.0)
     for layer, rate in zip(dropouts, rates):
         layer.rate = rate
     return target
@@ -359,7 +359,7 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
                                   "protocol": "drawings made by people, read as the app reads an upload; Frechet "
                                               "distance of the outputs to the real photos in --data"}
         print("human:", json.dumps(entry["metrics_human"]), flush=True)
-    common.write_manifest_entry(weights_dir, name, entry)
+    export.write_manifest_entry(weights_dir, name, entry)
     print(json.dumps(result), flush=True)
     return result
 
@@ -393,22 +393,22 @@ def train(args):
     sketches, photos = load_training_pairs(args.data, args.pairs, args.domain, size, args.limit, drawn, args.seed)
     val = load_training_pairs(None if args.pairs else args.val, args.val if args.pairs else None, args.domain, size,
                               limit=8, drawn=drawn, seed=DRAWN_SEED) if args.val else None
-    strategy = common.setup(args)
+    strategy = distribute.setup(args)
     with strategy.scope():
         generator = BUILDERS["unet_generator"](**g_args)
         discriminator = BUILDERS["patchgan_discriminator"](**d_args)
         shipped = BUILDERS["unet_generator"](**g_args)
-        common.sync_batch_norm(strategy, generator, discriminator)
+        distribute.sync_batch_norm(strategy, generator, discriminator)
         features = perceptual.squeezenet(("fire3", "fire5"), args.perceptual_weights) if args.w_perceptual else None
         model = Pix2Pix(generator, discriminator, l1_weight=args.l1_weight, features=features,
                         perceptual_weight=args.w_perceptual)
-        model.compile(common.make_optimizer(args), common.make_optimizer(args), jit_compile=args.jit)
+        model.compile(trainer.make_optimizer(args), trainer.make_optimizer(args), jit_compile=args.jit)
         model.g_optimizer.build(generator.trainable_variables)
         model.d_optimizer.build(discriminator.trainable_variables)
-        init_model = common.start_from(generator, args, g_args, out)  # the discriminator starts afresh
+        init_model = export.start_from(generator, args, g_args, out)  # the discriminator starts afresh
     config = {"generator": ["unet_generator", g_args], "discriminator": ["patchgan_discriminator", d_args],
               "domain": args.domain, "args": vars(args), "command": args.command_line, "init_model": init_model}
-    run = common.Run(out, config, model.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
+    run = checkpoints.Run(out, config, model.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
                      g_optimizer=model.g_optimizer, d_optimizer=model.d_optimizer)
     shown_sk, shown_ph = val if val is not None else (sketches[:8], photos[:8])
     if drawn:  # half the samples from edge sketches, half from drawings
@@ -429,12 +429,12 @@ def train(args):
 
     print(f"{args.name}: G {generator.count_params():,} params, D {discriminator.count_params():,} params, "
           f"{len(photos):,} pairs at {size}px, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
-    common.fit(model, make_dataset(sketches, photos, args.batch_size, args.seed, drawn_share=args.drawn_share), run,
+    trainer.fit(model, make_dataset(sketches, photos, args.batch_size, args.seed, drawn_share=args.drawn_share), run,
                args, sample_grid)
-    if args.export and common.is_chief():
+    if args.export and distribute.is_chief():
         source = f"{args.pairs} (pairs)" if args.pairs else f"{args.data} (sketches by photo_to_sketch" + (
             f"; {args.drawn_share:.0%} free-hand-like drawings by training.drawings" if drawn else "") + ")"
-        entry = common.export(shipped_generator(), args.name, "unet_generator", g_args, args.weights_dir, run.out,
+        entry = export.export(shipped_generator(), args.name, "unet_generator", g_args, args.weights_dir, run.out,
                               task="pix2pix",
                               domain=args.domain, title=args.title or TITLES.get(args.domain, args.name),
                               dataset=f"{source}, {len(photos)} photos", steps=run.step,
@@ -452,7 +452,7 @@ def train(args):
 # ---------------------------------------------------------------------------------------------- CLI
 
 def main(argv=None):
-    parser, sub = common.cli(MODULE, __doc__)
+    parser, sub = flags.cli(MODULE, __doc__)
     p = sub.add_parser("train", help="train a model (the default command)")
     p.add_argument("--name", required=True, help="model name in the manifest, e.g. pix2pix_shoes")
     p.add_argument("--title", help="human title for the model card")
@@ -471,7 +471,7 @@ def main(argv=None):
     p.add_argument("--w-perceptual", type=float, default=0.0,
                    help="weight of a SqueezeNet feature loss (fire3 + fire5 maps) beside the L1; 0: off, "
                         "the paper's loss")
-    p.add_argument("--drawn-share", type=common.fraction, default=0.0,
+    p.add_argument("--drawn-share", type=flags.fraction, default=0.0,
                    help="share of training sketches drawn like people draw (training.drawings: outline, a few inner "
                         "lines, wobbly broken strokes) instead of photo_to_sketch's edges; 0: edges only")
     p.add_argument("--drawn-variants", type=int, default=3, choices=range(1, 9), metavar="K",
@@ -479,7 +479,7 @@ def main(argv=None):
     p.add_argument("--drawings", help="drawings made by people, scored at export (see eval --drawings)")
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the feature loss and the Frechet distance")
-    common.add_common_args(p, steps=20_000, batch_size=8, ckpt_every=500, lr=2e-4)
+    flags.add_common_args(p, steps=20_000, batch_size=8, ckpt_every=500, lr=2e-4)
     p = sub.add_parser("eval", help="score a model on a folder of photos")
     p.add_argument("--model", required=True)
     p.add_argument("--data", required=True, help="folder of photos (e.g. the val split), or of pairs with --pairs")
@@ -491,7 +491,7 @@ def main(argv=None):
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
-    args = common.parse(parser, MODULE, argv)
+    args = flags.parse(parser, MODULE, argv)
     if args.command == "train":
         train(args)
     else:

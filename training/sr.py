@@ -23,7 +23,7 @@ from PIL import Image
 
 from models import BUILDERS, images, sr
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import common, datasets, degrade, perceptual
+from training import checkpoints, datasets, degrade, distribute, export, flags, perceptual, trainer
 from models.quality import mesh_score, psnr_y, ssim_y
 from models.uploads import image_files
 
@@ -118,7 +118,7 @@ def grid_frequency_loss(sr_img, hr, scale=4, size=32):
     return tf.reduce_mean(tf.abs(picked)) / float(size * size)
 
 
-class SRGAN(common.TrainerModel):
+class SRGAN(trainer.TrainerModel):
     """SR training: ``gan=False`` is PSNR pre-training (L1 only); ``gan=True`` adds a perceptual loss on
     pretrained features and the SRGAN adversarial loss.
 
@@ -252,23 +252,23 @@ def train(args):
     out = args.out or Path("runs") / args.name
     photos = [load_rgb(p) for p in list_images(args.data)]
     val = [load_rgb(p) for p in list_images(args.val)][:args.val_images] if args.val else []
-    strategy = common.setup(args)
+    strategy = distribute.setup(args)
     gan = args.stage == "gan"
     with strategy.scope():
         generator = BUILDERS["sr_generator"](**g_args)
-        init_model = common.start_from(generator, args, g_args, out)
+        init_model = export.start_from(generator, args, g_args, out)
         d_args = {"num_feat": args.d_feat}
         discriminator = BUILDERS["sr_discriminator"](**d_args) if gan else None
         features = None
         if gan:
             features = perceptual.vgg19() if args.perceptual == "vgg19" else \
                 perceptual.squeezenet(weights=args.perceptual_weights)
-        common.sync_batch_norm(strategy, *[m for m in (generator, discriminator) if m is not None])
+        distribute.sync_batch_norm(strategy, *[m for m in (generator, discriminator) if m is not None])
         model = SRGAN(generator, discriminator, features, gan=gan, w_perceptual=args.w_perceptual,
                       w_adversarial=args.w_adversarial, w_grid=args.w_grid)
         schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.05)
-        g_opt = common.make_optimizer(args, beta_1=0.9, learning_rate=schedule)
-        d_opt = common.make_optimizer(args, beta_1=0.9) if gan else None
+        g_opt = trainer.make_optimizer(args, beta_1=0.9, learning_rate=schedule)
+        d_opt = trainer.make_optimizer(args, beta_1=0.9) if gan else None
         model.compile(g_opt, d_opt, jit_compile=args.jit)
         g_opt.build(generator.trainable_variables)
         if gan:
@@ -278,7 +278,7 @@ def train(args):
     objects = {"generator": generator, "g_optimizer": g_opt}
     if gan:
         objects.update(discriminator=discriminator, d_optimizer=d_opt)
-    run = common.Run(out, config, g_opt, park=args.park, **objects)
+    run = checkpoints.Run(out, config, g_opt, park=args.park, **objects)
     upscale_fn = generator_upscale_fn(generator)
     make_pairs = clean_pairs if args.degradation == "bicubic" else upload_pairs
     shown = make_pairs([v[:192, :192] for v in val[:4]] or [photos[0][:96, :96]])
@@ -297,12 +297,12 @@ def train(args):
 
     print(f"{args.name} ({args.stage}): G {generator.count_params():,} params, {len(photos)} photos, "
           f"{args.hr_size}px crops, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
-    common.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed, degradation=args.degradation,
+    trainer.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed, degradation=args.degradation,
                                    upload_share=args.upload_share),
                run, args, sample_grid,
                eval_fn if val else None)
-    if args.export and common.is_chief():
-        entry = common.export(generator, args.name, "sr_generator", g_args, args.weights_dir, run.out, task="sr",
+    if args.export and distribute.is_chief():
+        entry = export.export(generator, args.name, "sr_generator", g_args, args.weights_dir, run.out, task="sr",
                               title=args.title or args.name, dataset=f"{args.data} ({len(photos)} photos)",
                               steps=run.step, batch_size=args.batch_size, hr_size=args.hr_size,
                               train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
@@ -351,7 +351,7 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, entry=None, perc
                                           f"({DEGRADED_SEED}, image index)): Gaussian noise sigma 2-10 on half "
                                           "the images, JPEG quality 30-70",
                      "command": f"python -m {MODULE} eval --model {name} --data {folder}"}
-    common.write_manifest_entry(weights_dir, name, entry)
+    export.write_manifest_entry(weights_dir, name, entry)
     print(json.dumps({"clean": metrics, "degraded": degraded}), flush=True)
     return metrics
 
@@ -359,7 +359,7 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, entry=None, perc
 # ---------------------------------------------------------------------------------------------- CLI
 
 def main(argv=None):
-    parser, sub = common.cli(MODULE, __doc__)
+    parser, sub = flags.cli(MODULE, __doc__)
     p = sub.add_parser("train", help="train a model (the default command)")
     p.add_argument("--stage", choices=["pretrain", "gan"], default="pretrain")
     p.add_argument("--name", required=True, help="model name in the manifest, e.g. srresnet, srgan")
@@ -373,7 +373,7 @@ def main(argv=None):
     p.add_argument("--degradation", choices=["bicubic", "realworld"], default="bicubic",
                    help="how LR crops are made: bicubic (the classic benchmark protocol) or realworld (blur, "
                         "resizes, noise and JPEG, Real-ESRGAN-style; see training/degrade.py)")
-    p.add_argument("--upload-share", type=common.fraction, default=0.5,
+    p.add_argument("--upload-share", type=flags.fraction, default=0.5,
                    help="with --degradation realworld: the share of crops made by the milder upload recipe "
                         "(bicubic, noise on half, JPEG 30-95) instead (default %(default)s)")
     p.add_argument("--d-feat", type=int, default=32, help="discriminator width (64 in the paper)")
@@ -386,14 +386,14 @@ def main(argv=None):
     p.add_argument("--w-grid", type=float, default=0.0,
                    help="weight of the grid-frequency loss against the sub-pixel mesh texture (0: off; the "
                         "shipped realsr GAN stage: 10); needs --hr-size a multiple of 32")
-    common.add_common_args(p, steps=60_000, batch_size=16, ckpt_every=1000, lr=2e-4)
+    flags.add_common_args(p, steps=60_000, batch_size=16, ckpt_every=1000, lr=2e-4)
     p = sub.add_parser("eval", help="score a model on a folder of HR images (standard protocol)")
     p.add_argument("--model", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--limit", type=int)
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     perceptual.add_weights_argument(p, "the perceptual distance")
-    args = common.parse(parser, MODULE, argv)
+    args = flags.parse(parser, MODULE, argv)
     if args.command == "train":
         train(args)
     else:

@@ -1,0 +1,73 @@
+"""Export into ``weights/``: the weights file and its manifest entry, swapped in so that a kill at any moment
+leaves a loadable model; ``--init`` from a shipped model."""
+
+import datetime
+import os
+from pathlib import Path
+
+from models import manifest
+from models.weights import load_model, read_manifest, sha256_file
+from training.checkpoints import saved_config
+from training.distribute import hardware
+from training.records import save_history
+
+
+def write_manifest_entry(weights_dir, name, entry):
+    """Insert or replace ``name`` in the manifest, atomically (``models.manifest.write_entry``)."""
+    manifest.write_entry(weights_dir, name, entry)
+
+
+def init_from(generator, name, weights_dir, args_dict):
+    """Start ``generator`` (built with ``args_dict``) from the shipped model ``name`` (``--init``); a run's own
+    checkpoint, if it has one, replaces these weights when it resumes. Returns how that model was trained (its
+    manifest's steps, batch size, time, command and sha256), for the new entry's ``init_model``."""
+    entry = read_manifest(weights_dir).get(name)
+    if entry is None or entry.get("args") != args_dict:
+        raise ValueError(f"--init {name}: no model of that name with this generator ({args_dict}) in {weights_dir}")
+    generator.set_weights(load_model(name, weights_dir).get_weights())
+    print(f"generator initialised from {name}", flush=True)
+    return {"name": name, **{k: entry[k] for k in ("steps", "batch_size", "train_time_s", "command", "sha256")
+                             if k in entry}}
+
+
+def start_from(generator, args, args_dict, out):
+    """``--init``: start ``generator`` from a shipped model (``init_from``). Returns the starting model to record
+    as ``init_model``: the one named in the run's saved config when it resumes (the manifest may have changed
+    since it began), else the one just loaded, else None."""
+    init_model = init_from(generator, args.init, args.weights_dir, args_dict) if args.init else None
+    return saved_config(out, args.park).get("init_model", init_model)
+
+
+def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields):
+    """Save ``model``'s weights as ``weights_dir/NAME.weights.h5`` and record it in the manifest.
+
+    ``builder``/``args_dict`` must rebuild the same architecture; ``fields`` (dataset, steps, command,
+    metrics, ...) go into the entry as they are; with ``run_dir`` its learning record is kept too
+    (``save_history``). Returns the entry.
+    """
+    weights_dir = Path(weights_dir)
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    target = weights_dir / f"{name}.weights.h5"
+    # Safe to kill at any moment: at every step the manifest names a complete file whose sha256 it holds.
+    # 1. the new weights under their own name (the shipped model untouched); 2. the manifest points at them;
+    # 3. they take the usual name (a hard link, then a rename, so both names exist meanwhile); 4. the manifest
+    # points at the usual name; 5. the extra name goes.
+    staged = weights_dir / f"{name}.next.weights.h5"
+    tmp = weights_dir / f".{name}.tmp.weights.h5"
+    model.save_weights(tmp)
+    os.replace(tmp, staged)
+    entry = {"builder": builder, "args": args_dict, "file": staged.name, "sha256": sha256_file(staged),
+             "bytes": staged.stat().st_size, "params": int(model.count_params()),
+             "exported": datetime.date.today().isoformat(), "hardware": hardware(), **fields}
+    if run_dir is not None:
+        entry["history"] = save_history(run_dir, weights_dir, name)
+    write_manifest_entry(weights_dir, name, entry)
+    link = weights_dir / f".{name}.link.weights.h5"
+    link.unlink(missing_ok=True)
+    os.link(staged, link)
+    os.replace(link, target)
+    entry["file"] = target.name
+    write_manifest_entry(weights_dir, name, entry)
+    staged.unlink()
+    print(f"exported {target} ({entry['bytes'] / 1e6:.1f} MB, sha256 {entry['sha256'][:12]})", flush=True)
+    return entry
