@@ -12,6 +12,7 @@ next request without a restart.
 import functools
 import hashlib
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -97,11 +98,16 @@ _lock = threading.RLock()
 
 
 def _guard_clear_session():
-    """Make ``keras.backend.clear_session`` wait for a model being built by ``load_model``.
+    """Make ``keras.backend.clear_session`` wait for a model being built by ``load_model``, and skip the call
+    Streamlit makes after every script run.
 
-    Streamlit calls it after every script run; it resets Keras' layer-name counters for every thread at once,
-    so a model being built for another visitor at that moment got two layers named "conv2d" and failed.
-    Models here are built under ``_lock``, so taking the lock in ``clear_session`` removes the race.
+    That call (``_clean_problem_modules``) reset Keras' layer-name counters for every thread at once, so a model
+    being built for another visitor at that moment got two layers named "conv2d" and failed; models here are
+    built under ``_lock``, so a ``clear_session`` taking the lock waits for them. It also cleared TensorFlow's
+    kernel cache, so in the next run each model's first call optimised and instantiated its graph again (about
+    100 ms of CPU per model here: a face-slider move paid it twice). The app's models are built once and kept,
+    with nothing of Keras' session state to reset between runs, so that call is skipped; any other caller (a
+    test, a training script) clears the session as before.
     """
     import keras  # noqa: PLC0415
     original = keras.backend.clear_session
@@ -109,6 +115,9 @@ def _guard_clear_session():
         return
 
     def clear_session(*args, **kwargs):
+        caller = sys._getframe(1).f_code
+        if caller.co_name == "_clean_problem_modules" and "streamlit" in caller.co_filename:
+            return None
         with _lock:
             return original(*args, **kwargs)
 

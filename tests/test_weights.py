@@ -90,6 +90,21 @@ def test_every_training_record_in_the_manifest_exists_and_stays_small():
             assert f.stat().st_size < 1.5e6, f"{name}: {path} is {f.stat().st_size / 1e6:.1f} MB"
 
 
+def test_streamlits_clear_session_after_each_run_keeps_the_compiled_graphs(weights_dir):
+    """Streamlit's call after every run cleared TensorFlow's kernel cache: each model's first call in the next
+    run optimised its graph again (~100 ms a model). That call is skipped; a direct call still clears."""
+    import keras
+    from keras.src.backend.common import global_state
+    from streamlit.runtime.scriptrunner import script_runner
+    export_tiny(weights_dir, "tiny")
+    load_model("tiny")  # installs the guard
+    before = global_state.GLOBAL_STATE_TRACKER
+    script_runner._clean_problem_modules()
+    assert global_state.GLOBAL_STATE_TRACKER is before  # Keras' session (and TensorFlow's kernels) kept
+    keras.backend.clear_session()
+    assert global_state.GLOBAL_STATE_TRACKER is not before
+
+
 def test_clear_session_waits_for_a_model_being_built(weights_dir):
     """Streamlit calls keras.backend.clear_session() after each script run; it must not reset Keras' layer
     names while another session's model is being built (that gave duplicate layer names)."""
