@@ -63,6 +63,9 @@ def test_an_export_run_again_after_a_kill_cleans_up(weights_dir, monkeypatch):
     (["--batch-size", "-4"], "--batch-size must be a positive whole number"),
     (["--lr", "0"], "--lr must be positive"),
     (["--decay-steps", "500", "--steps", "100"], "--decay-steps must be from 0 to --steps (100)"),
+    (["--steps-per-execution", "0"], "--steps-per-execution must be a positive whole number, got 0"),
+    (["--steps-per-execution", "4", "--ckpt-every", "10"],
+     "--ckpt-every (10) must be a multiple of --steps-per-execution (4)"),
 ])
 def test_flags_that_cannot_work_are_one_line_errors(flags, message, capsys):
     from training import sr

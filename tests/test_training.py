@@ -119,6 +119,16 @@ def test_hardware_flags_train(tmp_path, flags):
     assert (tmp_path / "run" / "samples" / "step_0000002.png").exists()
 
 
+def test_several_steps_per_execution_keep_the_step_count_logs_and_checkpoints_exact(tmp_path):
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    run = tmp_path / "run"
+    train_digits.main(["--variant", "gan", "--data", str(data), "--batch-size", "8", "--steps", "6",
+                       "--ckpt-every", "4", "--log-every", "2", "--steps-per-execution", "2", "--out", str(run)])
+    assert [int(r["step"]) for r in records.read_csv(run / "log.csv")] == [2, 4, 6]
+    saved = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(run / "ckpt")))
+    assert saved.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 6
+
+
 def test_export_keeps_the_learning_record(tmp_path):
     from training import records
     run = tmp_path / "run"

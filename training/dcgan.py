@@ -155,7 +155,7 @@ def train(args):
         g_lr = args.lr or arch["g_lr"]
         g_opt = trainer.make_optimizer(args, arch["beta_1"], args.ema, g_lr, arch["beta_2"])
         d_opt = trainer.make_optimizer(args, arch["beta_1"], 0.0, g_lr * arch["d_ratio"], arch["beta_2"])
-        gan.compile(g_opt, d_opt, jit_compile=args.jit)
+        gan.compile(g_opt, d_opt, jit_compile=args.jit, steps_per_execution=args.steps_per_execution)
         g_opt.build(generator.trainable_variables)
         d_opt.build(discriminator.trainable_variables)
     config = {"arch": args.arch, "generator": ["image_generator", g_args],

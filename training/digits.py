@@ -89,7 +89,8 @@ def train(args):
         averaged = BUILDERS[gen_builder](**g_args)  # holds the EMA weights: sampled, evaluated and shipped
         distribute.sync_batch_norm(strategy, generator, discriminator)
         gan = GAN(generator, discriminator, latent_dim=100, conditional=conditional, seed=args.seed)
-        gan.compile(trainer.make_optimizer(args, ema=args.ema), trainer.make_optimizer(args), jit_compile=args.jit)
+        gan.compile(trainer.make_optimizer(args, ema=args.ema), trainer.make_optimizer(args), jit_compile=args.jit,
+                    steps_per_execution=args.steps_per_execution)
         gan.g_optimizer.build(generator.trainable_variables)
         gan.d_optimizer.build(discriminator.trainable_variables)
     config = {"variant": args.variant, "preset": args.preset, "generator": [gen_builder, g_args],

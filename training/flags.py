@@ -37,6 +37,9 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
                         "Ampere and later GPUs, CPUs with AVX-512 BF16 or AMX: no loss scaling needed)")
     g.add_argument("--mixed-precision", action="store_true", help="the same as --precision mixed_float16")
     g.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    g.add_argument("--steps-per-execution", type=int, default=1, metavar="N",
+                   help="run N train steps per call into TensorFlow (small models on a GPU are otherwise bound by "
+                        "Python); --steps, --ckpt-every and --log-every must be multiples of N (default 1)")
     g.add_argument("--threads", type=int, default=0,
                    help="CPU threads for TensorFlow ops (0: all cores); 1 lets two runs share a 2-core machine")
     g = parser.add_argument_group("export")
@@ -85,10 +88,15 @@ def fraction(text):
 def check_schedule(args):
     """Why the run flags cannot work (one line naming the flag), or None: every count positive, the decay within
     the run (``--ckpt-every 0`` divided by zero, ``--ckpt-every -1 --export`` exported an untrained model)."""
-    for flag in ("steps", "batch_size", "ckpt_every", "log_every", "epochs"):
+    for flag in ("steps", "batch_size", "ckpt_every", "log_every", "epochs", "steps_per_execution"):
         value = getattr(args, flag, None)
         if value is not None and value <= 0:
             return f"--{flag.replace('_', '-')} must be a positive whole number, got {value}"
+    per_call = getattr(args, "steps_per_execution", None) or 1
+    for flag in ("steps", "ckpt_every", "log_every"):
+        value = getattr(args, flag, None)
+        if value is not None and value % per_call:
+            return f"--{flag.replace('_', '-')} ({value}) must be a multiple of --steps-per-execution ({per_call})"
     lr = getattr(args, "lr", None)
     if lr is not None and not lr > 0:
         return f"--lr must be positive, got {lr}"
@@ -103,8 +111,9 @@ def check_schedule(args):
 # Flags a resumed run may change: how long and how often, where to write, the hardware. Anything else (the
 # architecture, the data, the losses, the batch) would make the checkpoint mean something else.
 RESUME_FLAGS = {"steps", "decay_steps", "lr", "ckpt_every", "log_every", "fd_every", "export", "weights_dir", "out",
-                "park", "fresh", "threads", "strategy", "jit", "title", "command_line", "command", "val", "val_images",
-                "drawings", "no_perceptual_eval", "frechet_net", "perceptual_weights", "limit_val"}
+                "park", "fresh", "threads", "strategy", "jit", "steps_per_execution", "title", "command_line",
+                "command", "val", "val_images", "drawings", "no_perceptual_eval", "frechet_net", "perceptual_weights",
+                "limit_val"}
 
 
 def check_resume(saved, args):

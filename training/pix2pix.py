@@ -402,7 +402,8 @@ def train(args):
         features = perceptual.squeezenet(("fire3", "fire5"), args.perceptual_weights) if args.w_perceptual else None
         model = Pix2Pix(generator, discriminator, l1_weight=args.l1_weight, features=features,
                         perceptual_weight=args.w_perceptual)
-        model.compile(trainer.make_optimizer(args), trainer.make_optimizer(args), jit_compile=args.jit)
+        model.compile(trainer.make_optimizer(args), trainer.make_optimizer(args), jit_compile=args.jit,
+                      steps_per_execution=args.steps_per_execution)
         model.g_optimizer.build(generator.trainable_variables)
         model.d_optimizer.build(discriminator.trainable_variables)
         init_model = export.start_from(generator, args, g_args, out)  # the discriminator starts afresh

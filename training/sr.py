@@ -269,7 +269,7 @@ def train(args):
         schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.05)
         g_opt = trainer.make_optimizer(args, beta_1=0.9, learning_rate=schedule)
         d_opt = trainer.make_optimizer(args, beta_1=0.9) if gan else None
-        model.compile(g_opt, d_opt, jit_compile=args.jit)
+        model.compile(g_opt, d_opt, jit_compile=args.jit, steps_per_execution=args.steps_per_execution)
         g_opt.build(generator.trainable_variables)
         if gan:
             d_opt.build(discriminator.trainable_variables)
