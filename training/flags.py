@@ -11,7 +11,7 @@ from models.weights import DEFAULT_DIR
 def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
     """Flags shared by every training CLI; ``steps`` etc. are the family's defaults."""
     g = parser.add_argument_group("run")
-    g.add_argument("--out", type=Path, help="run directory (checkpoints, logs, samples); default runs/NAME")
+    g.add_argument("--out", type=local_path, help="run directory (checkpoints, logs, samples); default runs/NAME")
     g.add_argument("--steps", type=int, default=steps, help="total optimisation steps (default %(default)s)")
     g.add_argument("--batch-size", type=int, default=batch_size, help="global batch size (default %(default)s)")
     g.add_argument("--lr", type=float, default=lr,
@@ -24,7 +24,7 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
                         "(the pix2pix and CycleGAN schedule); 0 (default): constant")
     g.add_argument("--seed", type=int, default=0, help="random seed")
     g.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
-    g.add_argument("--park", type=Path, metavar="DIR",
+    g.add_argument("--park", type=local_path, metavar="DIR",
                    help="also keep a compact copy of every checkpoint in DIR (nets in float32, Adam moments in "
                         "float16: a third smaller, small enough to commit) with the run's logs; a run whose --out "
                         "has no checkpoint resumes from it (for machines that lose everything outside git)")
@@ -44,7 +44,7 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
                    help="CPU threads for TensorFlow ops (0: all cores); 1 lets two runs share a 2-core machine")
     g = parser.add_argument_group("export")
     g.add_argument("--export", action="store_true", help="write the weights and manifest entry when done")
-    g.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR, help="where --export writes")
+    g.add_argument("--weights-dir", type=local_path, default=DEFAULT_DIR, help="where --export writes")
 
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -72,6 +72,16 @@ def parse(parser, module, argv=None):
     if problem:
         parser.error(problem)
     return args
+
+
+def local_path(text):
+    """An argparse type: a folder on this machine's file system. A URL (``gs://bucket/run``) is refused in one
+    line rather than becoming a local folder named ``gs:``: runs write their logs and exports with local renames."""
+    if "://" in text:
+        raise argparse.ArgumentTypeError(
+            f"{text} is a URL: runs write to local folders (renamed into place, so a kill never leaves half a "
+            "file); train into a local folder, or a bucket mounted as one (e.g. gcsfuse), and copy it after")
+    return Path(text)
 
 
 def fraction(text):

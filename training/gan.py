@@ -39,20 +39,7 @@ class GAN(TrainerModel):
             raise ValueError(f"loss must be 'bce' or 'hinge', got {loss!r}")
         self.loss = loss
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")  # mean D(x) on real images
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")  # mean D(G(z)) on generated images
-
-    def compile(self, g_optimizer, d_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.g_optimizer = g_optimizer
-        self.d_optimizer = d_optimizer
-        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
-
-    @property
-    def metrics(self):
-        return [self.g_loss_tracker, self.d_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        self.track("g_loss", "d_loss", "d_real", "d_fake")  # d_real, d_fake: mean D(x), D(G(z))
 
     def _nets_inputs(self, images, labels, noise):
         if self.conditional:
@@ -97,8 +84,7 @@ class GAN(TrainerModel):
             fake_logits = self.discriminator(d_in(fake), training=True)
             d_loss = self.discriminator_loss(real_logits, fake_logits)
             scaled = self.d_optimizer.scale_loss(d_loss)
-        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        self.descend(tape, scaled, self.d_optimizer, self.discriminator)
 
         # Generator: make D call its images real (non-saturating loss).
         noise = self.noise(batch)
@@ -107,12 +93,5 @@ class GAN(TrainerModel):
             fake_logits = self.discriminator(d_in(self.generator(g_in, training=True)), training=True)
             g_loss = self.generator_loss(fake_logits)
             scaled = self.g_optimizer.scale_loss(g_loss)
-        grads = tape.gradient(scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync  # losses came divided by it
-        self.g_loss_tracker.update_state(g_loss * replicas)
-        self.d_loss_tracker.update_state(d_loss * replicas)
-        self.d_real_tracker.update_state(tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, "float32"))))
-        self.d_fake_tracker.update_state(tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, "float32"))))
-        return self.logs()
+        self.descend(tape, scaled, self.g_optimizer, self.generator)
+        return self.record({"g_loss": g_loss, "d_loss": d_loss}, {"d_real": real_logits, "d_fake": fake_logits})

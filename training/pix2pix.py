@@ -168,13 +168,7 @@ class Pix2Pix(trainer.TrainerModel):
         self.features, self.perceptual_weight = features, perceptual_weight
         names = ("g_loss", "g_adv", "g_l1") + (("g_perceptual",) if features is not None else ()) + \
             ("d_loss", "d_real", "d_fake")
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
-
-    def compile(self, g_optimizer, d_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
-        self.mae = keras.losses.MeanAbsoluteError()
+        self.track(*names)
 
     def generator_loss(self, fake_logits, fake, photo):
         """(total, parts): fool D everywhere, and stay close to the real photo in pixels (and features)."""
@@ -201,16 +195,10 @@ class Pix2Pix(trainer.TrainerModel):
             g_loss, g_parts = self.generator_loss(fake_logits, fake, photo)
             d_loss = self.discriminator_loss(real_logits, fake_logits)
             g_scaled, d_scaled = self.g_optimizer.scale_loss(g_loss), self.d_optimizer.scale_loss(d_loss)
-        g_grads = g_tape.gradient(g_scaled, self.generator.trainable_variables)
-        d_grads = d_tape.gradient(d_scaled, self.discriminator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(g_grads, self.generator.trainable_variables))
-        self.d_optimizer.apply_gradients(zip(d_grads, self.discriminator.trainable_variables))
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync  # losses came divided by it
-        for key, value in {"g_loss": g_loss, **g_parts, "d_loss": d_loss}.items():
-            self.trackers[key].update_state(value * replicas)
-        self.trackers["d_real"].update_state(tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, "float32"))))
-        self.trackers["d_fake"].update_state(tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, "float32"))))
-        return self.logs()
+        self.descend(g_tape, g_scaled, self.g_optimizer, self.generator)
+        self.descend(d_tape, d_scaled, self.d_optimizer, self.discriminator)
+        return self.record({"g_loss": g_loss, **g_parts, "d_loss": d_loss},
+                           {"d_real": real_logits, "d_fake": fake_logits})
 
 
 def standing_copy(generator, target, sketches):

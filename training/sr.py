@@ -138,25 +138,19 @@ class SRGAN(trainer.TrainerModel):
         self.w_grid = w_grid
         names = ["g_loss", "pixel"] + (["grid"] if w_grid else []) + \
             (["perceptual", "adversarial", "d_loss", "d_real", "d_fake"] if gan else [])
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
-
-    def compile(self, g_optimizer, d_optimizer=None, **kwargs):
-        super().compile(**kwargs)
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
-        self.l1 = keras.losses.MeanAbsoluteError()
+        self.track(*names)
 
     def generator_losses(self, lr, hr):
         """Total generator loss and its parts: pixel L1, grid-frequency (if weighted), perceptual, adversarial."""
         sr_img = self.generator(lr, training=True)
-        pixel = self.l1(hr, sr_img)
+        pixel = self.mae(hr, sr_img)
         total, parts = self.w_pixel * pixel, {"pixel": pixel}
         if self.w_grid:
             parts["grid"] = grid_frequency_loss(tf.cast(sr_img, tf.float32), hr)
             total += self.w_grid * parts["grid"]
         if not self.gan:
             return total, parts
-        perceptual = tf.add_n([self.l1(a, b) for a, b in zip(self.features(hr), self.features(sr_img))])
+        perceptual = tf.add_n([self.mae(a, b) for a, b in zip(self.features(hr), self.features(sr_img))])
         fake_logits = self.discriminator(sr_img, training=True)
         adversarial = self.bce(tf.ones_like(fake_logits), fake_logits)
         total += self.w_perceptual * perceptual + self.w_adversarial * adversarial
@@ -164,7 +158,7 @@ class SRGAN(trainer.TrainerModel):
 
     def train_step(self, data):
         lr, hr = data
-        logs = {}
+        losses, logits = {}, {}
         if self.gan:
             sr_img = self.generator(lr, training=False)
             with tf.GradientTape() as tape:
@@ -173,20 +167,13 @@ class SRGAN(trainer.TrainerModel):
                 d_loss = (self.bce(tf.ones_like(real_logits), real_logits)
                           + self.bce(tf.zeros_like(fake_logits), fake_logits))
                 scaled = self.d_optimizer.scale_loss(d_loss)
-            grads = tape.gradient(scaled, self.discriminator.trainable_variables)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
-            logs.update(d_loss=d_loss, d_real=tf.reduce_mean(tf.sigmoid(real_logits)),
-                        d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)))
+            self.descend(tape, scaled, self.d_optimizer, self.discriminator)
+            losses, logits = {"d_loss": d_loss}, {"d_real": real_logits, "d_fake": fake_logits}
         with tf.GradientTape() as tape:
             g_loss, parts = self.generator_losses(lr, hr)
             scaled = self.g_optimizer.scale_loss(g_loss)
-        grads = tape.gradient(scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-        logs.update(g_loss=g_loss, **parts)
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        for k, v in logs.items():
-            self.trackers[k].update_state(v * (1 if k.startswith("d_") and k != "d_loss" else replicas))
-        return self.logs()
+        self.descend(tape, scaled, self.g_optimizer, self.generator)
+        return self.record({"g_loss": g_loss, **parts, **losses}, logits)
 
 
 # ---------------------------------------------------------------------------------------------- evaluation

@@ -19,8 +19,15 @@ from training.records import write_progress_gif
 
 
 class TrainerModel(keras.Model):
-    """Base of our training wrappers (GAN, SRGAN): a ``keras.Model`` whose nets are already-built functional
-    models, so ``fit`` has nothing to build.
+    """Base of the families' trainers (``GAN``, ``SRGAN``, ``Pix2Pix``), in the keras-io style: a ``keras.Model``
+    over already-built functional nets whose ``train_step`` each family writes with its own losses. The base
+    owns what they share: the two optimizers (``compile``), the loss objects, a gradient step with loss scaling
+    (``descend``), the loss trackers named as the logs (``track``, ``record``) and the logs Keras expects.
+
+    Losses are each replica's share of the global batch's mean (Keras loss objects divide by the replica count,
+    and the optimizers sum the replicas' gradients), so ``record`` multiplies them back for the logs. Noise is the
+    family's own (``GAN.noise`` folds the replica id into its seed); the step counter, checkpoints and exported
+    copies live in ``training.checkpoints`` and ``averaged_copy``/``recalibrate_batch_norm``.
 
     Two Keras 3 workarounds make ``--strategy multiworker`` work (keras-team/keras#20585): ``fit`` would
     "symbolically build" the model by reducing the first data batch across workers, which fails, and it
@@ -34,10 +41,39 @@ class TrainerModel(keras.Model):
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         return
 
+    def compile(self, g_optimizer, d_optimizer=None, **kwargs):
+        """The generator's and the discriminator's optimizers (``make_optimizer``); ``kwargs`` go to Keras
+        (``jit_compile``, ``steps_per_execution``)."""
+        super().compile(**kwargs)
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        self.mae = keras.losses.MeanAbsoluteError()
+
+    def track(self, *names):
+        """Keep a mean of each of ``names`` over the logging interval (the keys ``train_step`` returns)."""
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
+
     @property
     def metrics(self):
         """The loss trackers: ``self.trackers`` (name -> ``keras.metrics.Mean``), reset by Keras every epoch."""
         return list(getattr(self, "trackers", {}).values())
+
+    @staticmethod
+    def descend(tape, scaled_loss, optimizer, net):
+        """One step of ``optimizer`` on ``net`` down the gradient of ``scaled_loss`` (``optimizer.scale_loss`` of
+        the loss, taken inside ``tape``: float16 loss scaling; the identity otherwise)."""
+        grads = tape.gradient(scaled_loss, net.trainable_variables)
+        optimizer.apply_gradients(zip(grads, net.trainable_variables))
+
+    def record(self, losses, logits=None):
+        """Update the trackers with ``losses`` (replica shares, multiplied back by the replica count) and, for
+        each ``{name: logits}``, the discriminator's mean probability; returns the logs."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        for name, value in losses.items():
+            self.trackers[name].update_state(value * replicas)
+        for name, value in (logits or {}).items():
+            self.trackers[name].update_state(tf.reduce_mean(tf.sigmoid(tf.cast(value, "float32"))))
+        return self.logs()
 
     def logs(self):
         """The metrics' results, as ``train_step`` should return them."""
