@@ -64,7 +64,7 @@ def test_an_export_run_again_after_a_kill_cleans_up(weights_dir, monkeypatch):
     (["--lr", "0"], "--lr must be positive"),
     (["--decay-steps", "500", "--steps", "100"], "--decay-steps must be from 0 to --steps (100)"),
     (["--steps-per-execution", "0"], "--steps-per-execution must be a positive whole number, got 0"),
-    (["--out", "gs://bucket/run"], "gs://bucket/run is a URL: runs write to local folders"),
+    (["--park", "gs://bucket/run"], "gs://bucket/run is a URL: this folder must be local"),
     (["--steps-per-execution", "4", "--ckpt-every", "10"],
      "--ckpt-every (10) must be a multiple of --steps-per-execution (4)"),
 ])

@@ -129,6 +129,30 @@ def test_several_steps_per_execution_keep_the_step_count_logs_and_checkpoints_ex
     assert saved.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 6
 
 
+def test_a_run_at_a_url_is_copied_there_and_resumed_from_there_on_a_machine_without_a_copy(tmp_path, monkeypatch,
+                                                                                           capsys):
+    """``--out`` on any tf.io.gfile file system (here ``ram://``, in memory, as gs:// would be): the run works in a
+    local mirror, copied to the URL after every checkpoint; a machine without the mirror fetches it and goes on."""
+    monkeypatch.setattr(checkpoints, "MIRRORS", tmp_path / "mirrors")
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    url = "ram://bucket/runs/gan"
+    args = ["--variant", "gan", "--data", str(data), "--batch-size", "8", "--ckpt-every", "2", "--log-every", "2",
+            "--out", url + "/"]
+    train_digits.main(args + ["--steps", "2"])
+    for name in ("config.json", "log.csv", "samples/step_0000002.png", "progress.gif", "ckpt/checkpoint"):
+        assert tf.io.gfile.exists(f"{url}/{name}"), name
+    assert not tf.io.gfile.glob(f"{url}/**.tmp")
+    import shutil
+    shutil.rmtree(tmp_path / "mirrors")  # another machine: nothing but the URL
+    capsys.readouterr()
+    train_digits.main(args + ["--steps", "4"])
+    out = capsys.readouterr().out
+    assert f"copied the run from {url}" in out and "at step 2" in out
+    assert tf.io.gfile.exists(f"{url}/ckpt/ckpt-4.index")
+    with tf.io.gfile.GFile(f"{url}/log.csv") as f:
+        assert [line.split(",")[0] for line in f.read().splitlines()[1:]] == ["2", "4"]
+
+
 def test_export_keeps_the_learning_record(tmp_path):
     from training import records
     run = tmp_path / "run"

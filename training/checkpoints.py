@@ -41,7 +41,9 @@ class Run:
     ``step_source.iterations``.
 
     Args:
-        out: run directory.
+        out: run directory, or a URL of any ``tf.io.gfile`` file system (``gs://bucket/run``): the run then works in
+            a local mirror (``MIRRORS``) that is copied there after every checkpoint, and filled from there when it
+            has no checkpoint (a new machine resuming the run).
         config: JSON-able description of the run, saved as ``config.json`` beside the checkpoint.
         step_source: the optimizer whose ``iterations`` was the step of older checkpoints.
         park: optional directory for a compact copy of each checkpoint (see ``--park``), or None.
@@ -49,7 +51,8 @@ class Run:
     """
 
     def __init__(self, out, config, step_source, park=None, **objects):
-        self.out = Path(out)
+        self.out, self.url = run_folder(out)
+        self._pushed = {}
         self.chief = is_chief()
         self.step_source = step_source
         self.park = Path(park) if park else None
@@ -118,10 +121,54 @@ class Run:
         self.manager.save(checkpoint_number=self.step)
 
     def save_parked(self):
-        """Refresh the parked copy (with ``--park``), once the step's sample grid and scores are written."""
+        """Refresh the parked copy (with ``--park``) and the run's URL, once the step's sample grid and scores are
+        written."""
         self.step_var.assign(self.step)
         if self.park and self.chief:
             park(self.objects, self.park, self.out)
+        self.sync()
+
+    def sync(self):
+        """Copy the files that changed since the last call to the run's URL (the chief's, when it has one); each
+        lands under a temporary name first, then is renamed into place."""
+        if not self.url or not self.chief:
+            return
+        for path in sorted(p for p in self.out.rglob("*") if p.is_file()):
+            stat = path.stat()
+            rel = path.relative_to(self.out).as_posix()
+            if self._pushed.get(rel) == (stat.st_size, stat.st_mtime_ns):
+                continue
+            target = f"{self.url}/{rel}"
+            tf.io.gfile.makedirs(target.rsplit("/", 1)[0])
+            tf.io.gfile.copy(str(path), target + ".tmp", overwrite=True)
+            tf.io.gfile.rename(target + ".tmp", target, overwrite=True)
+            self._pushed[rel] = (stat.st_size, stat.st_mtime_ns)
+
+
+MIRRORS = Path("runs") / "mirror"  # local working copies of runs whose --out is a URL
+
+
+def is_url(path):
+    return "://" in str(path)
+
+
+def run_folder(out):
+    """``(local folder, URL or None)`` for a run's ``--out``: the folder itself, or for a URL a local mirror in
+    ``MIRRORS``, filled from the URL when the mirror has no checkpoint and the URL has one."""
+    if not is_url(out):
+        return Path(out), None
+    url = str(out).rstrip("/")
+    local = MIRRORS / "".join(c if c.isalnum() or c in "._-" else "_" for c in url)
+    if not checkpoints_newest_first(local / "ckpt") and tf.io.gfile.exists(f"{url}/ckpt"):
+        for folder, _, files in tf.io.gfile.walk(url):
+            rel = folder[len(url):].strip("/")
+            (local / rel).mkdir(parents=True, exist_ok=True)
+            for name in files:
+                if not name.endswith(".tmp"):
+                    tf.io.gfile.copy(f"{folder.rstrip('/')}/{name}", str(local / rel / name), overwrite=True)
+        print(f"copied the run from {url} into {local}", flush=True)
+    local.mkdir(parents=True, exist_ok=True)
+    return local, url
 
 
 def checkpoints_newest_first(directory):
@@ -247,6 +294,11 @@ def saved_config(out, park=None):
     """The ``config.json`` a run wrote when it began (in ``out``, else in its ``park`` folder), or {}: what a
     resumed run must keep from its start, such as the model its generator was initialised from."""
     for folder in (out, park):
-        if folder and (Path(folder) / "config.json").is_file():
+        if folder and is_url(folder):
+            path = f"{str(folder).rstrip('/')}/config.json"
+            if tf.io.gfile.exists(path):
+                with tf.io.gfile.GFile(path) as f:
+                    return json.loads(f.read())
+        elif folder and (Path(folder) / "config.json").is_file():
             return json.loads((Path(folder) / "config.json").read_text())
     return {}

@@ -11,7 +11,10 @@ from models.weights import DEFAULT_DIR
 def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
     """Flags shared by every training CLI; ``steps`` etc. are the family's defaults."""
     g = parser.add_argument_group("run")
-    g.add_argument("--out", type=local_path, help="run directory (checkpoints, logs, samples); default runs/NAME")
+    g.add_argument("--out", type=run_location,
+                   help="run directory (checkpoints, logs, samples); default runs/NAME. A URL of any tf.io.gfile file "
+                        "system (gs://bucket/run) works in a local mirror under runs/mirror, copied there after every "
+                        "checkpoint and fetched from there by a machine that has no copy")
     g.add_argument("--steps", type=int, default=steps, help="total optimisation steps (default %(default)s)")
     g.add_argument("--batch-size", type=int, default=batch_size, help="global batch size (default %(default)s)")
     g.add_argument("--lr", type=float, default=lr,
@@ -75,13 +78,18 @@ def parse(parser, module, argv=None):
 
 
 def local_path(text):
-    """An argparse type: a folder on this machine's file system. A URL (``gs://bucket/run``) is refused in one
-    line rather than becoming a local folder named ``gs:``: runs write their logs and exports with local renames."""
+    """An argparse type: a folder on this machine's file system. A URL is refused in one line rather than
+    becoming a local folder named ``gs:`` (only ``--out`` may be one: see ``run_location``)."""
     if "://" in text:
         raise argparse.ArgumentTypeError(
-            f"{text} is a URL: runs write to local folders (renamed into place, so a kill never leaves half a "
-            "file); train into a local folder, or a bucket mounted as one (e.g. gcsfuse), and copy it after")
+            f"{text} is a URL: this folder must be local (--park is meant for git, exports go into the app's "
+            "weights/); only --out may be a URL")
     return Path(text)
+
+
+def run_location(text):
+    """An argparse type: a local run folder (a ``Path``), or a URL kept as text (``training.checkpoints.Run``)."""
+    return text.rstrip("/") if "://" in text else Path(text)
 
 
 def fraction(text):

@@ -198,6 +198,7 @@ class RunCallback(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.run.chief:
             write_progress_gif(self.run.out)
+            self.run.sync()
 
 
 class LinearDecay(keras.callbacks.Callback):
