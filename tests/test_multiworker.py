@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -58,14 +59,11 @@ def test_two_workers_train_in_lockstep_and_resume_together(tmp_path, case):
     assert "step 6/6" in outputs[0]
 
     chief = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(run / "ckpt")))
-    (other_dir,) = run.glob("ckpt_worker_*")  # one folder for the other worker, whatever its process id
-    assert other_dir.name == "ckpt_worker_1" and len(list(other_dir.glob("*.index"))) == 1
-    other = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(other_dir)))
-    keys = [k for k in chief.get_variable_to_shape_map() if "train_seconds" not in k and "CHECKPOINTABLE" not in k]
-    assert len(keys) > 40
     assert chief.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 6
-    different = [k for k in keys if not np.array_equal(chief.get_tensor(k), other.get_tensor(k))]
-    assert different == []  # every weight and optimizer slot is identical on both workers
+    # every weight and optimizer slot is identical on both workers (a digest of all of them, printed by each)
+    digests = [re.findall(r"worker finished at step 6, weights digest (\w+)", out) for out in outputs]
+    assert digests[0] and digests[0] == digests[1], outputs[1][-2000:]
+    assert not list(run.glob("ckpt_worker_*"))  # the other worker's folder went when the run ended
 
 
 REPLICA_NOISE = """

@@ -16,9 +16,11 @@ With ``--park DIR`` a compact copy of each checkpoint (``park``/``unpark``) and 
 folder that can be committed, so a run survives a machine that keeps nothing but its git tree.
 """
 
+import hashlib
 import itertools
 import json
 import os
+import shutil
 from pathlib import Path
 
 import keras
@@ -119,6 +121,22 @@ class Run:
     def save(self):
         self.step_var.assign(self.step)
         self.manager.save(checkpoint_number=self.step)
+
+    def digest(self):
+        """A short sha256 of every checkpointed value except the training seconds (each worker's own clock): the
+        same on every worker of a run whose replicas trained in lockstep."""
+        h = hashlib.sha256()
+        for name, v in _park_variables(self.objects):
+            if name != "train_seconds":
+                h.update(name.encode())
+                h.update(np.ascontiguousarray(v.numpy()).tobytes())
+        return h.hexdigest()[:16]
+
+    def finish(self):
+        """The run reached its last step. A worker other than the chief removes its checkpoint folder: it was
+        written only because a save is a collective (every worker resumes from the chief's)."""
+        if not self.chief:
+            shutil.rmtree(self.manager.directory, ignore_errors=True)
 
     def save_parked(self):
         """Refresh the parked copy (with ``--park``) and the run's URL, once the step's sample grid and scores are

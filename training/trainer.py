@@ -259,6 +259,9 @@ def fit(model, dataset, run, args, sample_fn, eval_fn=None):
             print(f"stopped at step {run.step}: checkpoint saved in {run.out}; run the same command to go on",
                   flush=True)
             raise SystemExit(130) from None
+    if isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        print(f"worker finished at step {run.step}, weights digest {run.digest()}", flush=True)  # same on all
+    run.finish()
 
 
 _stop_requested = threading.Event()
