@@ -343,12 +343,14 @@ def main(argv=None):
     p.set_defaults(func=cmd_upscale)
     p = sub.add_parser("sketch2photo", help="turn sketches (files or folders) into photo-like PNGs")
     add_batch_args(p)
-    p.add_argument("--domain", default="shoes", choices=["shoes", "faces"])
+    p.add_argument("--domain", default="shoes", help="shoes, faces, or the name of another installed pix2pix model "
+                                                      "(`python -m models list pix2pix`)")
     p.add_argument("--variation", type=SEED, help="a seed: keep the generator's dropout on for a variation")
     p.set_defaults(func=cmd_sketch2photo)
     p = sub.add_parser("photo2sketch", help="line drawings of photos, as the sketch-to-photo models were trained on")
     add_batch_args(p)
-    p.add_argument("--domain", default="shoes", choices=["shoes", "faces"])
+    p.add_argument("--domain", default="shoes", help="shoes or faces (how much detail is kept), or a pix2pix model's "
+                                                      "name (its own)")
     p.set_defaults(func=cmd_photo2sketch)
 
     args = parser.parse_args(argv)

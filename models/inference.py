@@ -341,9 +341,34 @@ def evaluate_upscale(hr, model="srresnet"):
 _variation_lock = threading.Lock()
 
 
+def sketch_subjects():
+    """What the sketch-to-photo models draw, ``{subject: manifest entry}``: ``shoes`` and ``faces`` for
+    ``pix2pix_shoes`` and ``pix2pix_faces``, then any other pix2pix model under its own name (``python -m
+    training.pix2pix --name handbags --pairs DIR --export`` adds ``handbags``), in that order."""
+    found = {}
+    for m in list_models("pix2pix"):
+        name = m["name"]
+        found[name.removeprefix("pix2pix_") if name == f"pix2pix_{m.get('domain')}" else name] = m
+    first = [d for d in sketch.DOMAINS if d in found]
+    return {k: found[k] for k in first + sorted(set(found) - set(first))}
+
+
+def _subject_model(subject):
+    """The manifest name of the model for ``subject`` (see ``sketch_subjects``); ``ValueError`` naming the
+    subjects there are."""
+    subjects = sketch_subjects()
+    if subject not in subjects:
+        raise ValueError(f"No sketch-to-photo model for {subject!r} (named pix2pix_{subject} or {subject}). "
+                         f"Available: {', '.join(subjects) or 'none'}.")
+    return subjects[subject]["name"]
+
+
 def photo_to_sketch(photo, domain="shoes"):
     """A line drawing of a photo, as the sketch-to-photo models were trained on: uint8 (H, W), dark lines on
-    white. ``domain`` (shoes or faces) sets how much detail is kept."""
+    white. ``domain`` (shoes or faces, or a subject of ``sketch_subjects``: its model's) sets how much detail is
+    kept."""
+    if domain not in sketch.DOMAINS:
+        domain = sketch_subjects()[domain]["domain"] if domain in sketch_subjects() else domain
     return sketch.photo_to_sketch(photo, domain)
 
 
@@ -373,20 +398,21 @@ def _with_dropout(net, x, seed):
 
 
 def sketch_to_photo(sketch_img, domain="shoes", variation=None):
-    """Turn a sketch into a photo-like image with the shipped ``pix2pix_<domain>`` model.
+    """Turn a sketch into a photo-like image with the sketch-to-photo model for ``domain``.
 
     Args:
         sketch_img: uint8 (H, W), (H, W, 3) or (H, W, 4): dark lines on white, light lines on dark (detected
             and inverted), or a canvas with a transparent background. Any size and aspect: it is padded with
             white to a square and resized to the model's resolution.
-        domain: ``shoes`` or ``faces``.
+        domain: ``shoes`` or ``faces`` (``pix2pix_shoes``, ``pix2pix_faces``), or the name of any other
+            installed pix2pix model (see ``sketch_subjects``).
         variation: None for the model's deterministic output, or a seed: dropout stays on, seeded, giving a
             different but plausible photo per seed.
 
     Returns:
         uint8 RGB (h, w, 3) at the model's resolution, cropped to the sketch's aspect.
     """
-    name = f"pix2pix_{domain}"
+    name = _subject_model(domain)
     info, net = _model_for(name, "pix2pix", "a sketch-to-photo model")
     arr = np.asarray(sketch_img)
     if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):

@@ -104,16 +104,17 @@ def export_tiny_sr(weights_dir, name="tiny_sr", seed=0):
                          dataset="none (test)", steps=0, command=f"python -m training.sr --name {name}")
 
 
-def export_tiny_pix2pix(weights_dir, domain="shoes", seed=0):
-    """Export a tiny random-weight U-Net as ``pix2pix_<domain>`` (the page's and the API's mechanics only)."""
+def export_tiny_pix2pix(weights_dir, domain="shoes", seed=0, name=None):
+    """Export a tiny random-weight U-Net as ``name`` (default ``pix2pix_<domain>``): the page's and the API's
+    mechanics only."""
     import keras
 
     from models import BUILDERS
     from training import export
     keras.utils.set_random_seed(seed)
     args = {"image_size": 32, "num_feat": 4}
-    return export.export(BUILDERS["unet_generator"](**args), f"pix2pix_{domain}", "unet_generator", args,
-                         weights_dir, task="pix2pix", domain=domain, title=f"Tiny {domain} (test)",
+    return export.export(BUILDERS["unet_generator"](**args), name or f"pix2pix_{domain}", "unet_generator", args,
+                         weights_dir, task="pix2pix", domain=domain, title=f"Tiny {name or domain} (test)",
                          dataset="none (test)", steps=0, command="python -m training.pix2pix")
 
 

@@ -199,6 +199,15 @@ def test_sketch_page_appears_with_a_pix2pix_model_and_paints_a_drawing(weights_d
     assert at.caption[0].value.startswith("Draw a shoe or a face: ")
     assert at.radio(key="p2p_domain").options == ["Shoes", "Faces"] and at.radio(key="p2p_domain").value == "shoes"
 
+    # a model trained by a user under its own name (`--name handbags --pairs DIR --export`): a subject of its own
+    export_tiny_pix2pix(weights_dir, "shoes", name="handbags")
+    at = run_page("views/sketch.py")
+    assert at.radio(key="p2p_domain").options == ["Shoes", "Faces", "Tiny handbags (test)"]
+    at.radio(key="p2p_domain").set_value("handbags").run()
+    at.session_state["p2p_drawing_handbags"] = {"version": 1, "strokes": shoe, "example": None}
+    at.run()
+    assert not at.exception and not at.error and photo_caption(at).startswith("Tiny handbags (test) - ")
+
 
 @pytest.mark.shipped
 def test_history_page_shows_every_recorded_model():

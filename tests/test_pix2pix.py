@@ -219,8 +219,12 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     assert not np.array_equal(a, b)
     with pytest.raises(ValueError, match="empty"):
         inference.sketch_to_photo(np.full((64, 64), 255, np.uint8), "shoes")
-    with pytest.raises(ValueError, match="pix2pix_faces"):
+    with pytest.raises(ValueError, match=r"No sketch-to-photo model for 'faces' \(named pix2pix_faces or faces\)"):
         inference.sketch_to_photo(drawing, "faces")
+    # a model under a name of its own is a subject of its own (after shoes and faces), for the API and the CLI
+    assert list(inference.sketch_subjects())[0] == "shoes" and "pix2pix_mix" in inference.sketch_subjects()
+    assert inference.sketch_to_photo(drawing, "pix2pix_mix").shape == (128, 85, 3)
+    assert inference.photo_to_sketch(np.full((40, 40, 3), 200, np.uint8), "pix2pix_mix").shape == (40, 40)
 
 
 def test_feature_loss_adds_its_weighted_part_and_trains(tmp_path):

@@ -17,14 +17,12 @@ SUBJECTS = {"shoes": "a shoe", "faces": "a face"}
 TOOLS = {"Pen": ("pen", False), "Line": ("pen", True), "Eraser": ("eraser", False)}
 
 st.title("Sketch to photo")
-models = ui.models_or_stop("pix2pix", "sketch-to-photo",
-                           "python -m training.pix2pix --name pix2pix_shoes --domain shoes --data DIR --export")
-installed = {m["domain"] for m in models.values() if m["name"] == f"pix2pix_{m['domain']}"}
-domains = [d for d in SUBJECTS if d in installed]  # shoes first: the sharper of the two
-if not domains:
-    st.warning("No pix2pix_shoes or pix2pix_faces model is installed.")
-    st.stop()
-st.caption(f"Draw {' or '.join(SUBJECTS[d] for d in domains)}: the outline and a few lines are enough. A network "
+ui.models_or_stop("pix2pix", "sketch-to-photo",
+                  "python -m training.pix2pix --name pix2pix_shoes --domain shoes --data DIR --export")
+subjects = inference.sketch_subjects()  # shoes, faces (the sharper first), then any other pix2pix model by name
+domains = list(subjects)
+labels = {d: SUBJECTS.get(d) or entry.get("title", d) for d, entry in subjects.items()}  # "a shoe", "Handbags"
+st.caption(f"Draw {' or '.join(labels[d] for d in domains)}: the outline and a few lines are enough. A network "
            "that learned from thousands of photos and drawings of them paints a photo to match.")
 with st.expander("How this works", icon=":material/school:"):
     st.markdown(
@@ -66,7 +64,8 @@ def start_over(domain, example=None):
 
 controls = st.columns(2, gap="large", vertical_alignment="bottom")
 with controls[0]:
-    domain = ui.kept_radio("Subject", domains, key="p2p_domain", format_func=str.capitalize, horizontal=True)
+    domain = ui.kept_radio("Subject", domains, key="p2p_domain", horizontal=True,
+                           format_func=lambda d: d.capitalize() if d in sketch.DOMAINS else labels[d])
     source = ui.kept_radio("Sketch", ["Draw", "Upload a drawing", "From a photo"], key="p2p_source",
                            horizontal=True)
 examples = example_sketches(domain)
@@ -99,7 +98,7 @@ with left:
             start_over(domain)
     else:
         upload = st.file_uploader("A line drawing or edge map" if source == "Upload a drawing" else
-                                  f"A photo of {SUBJECTS[domain]}",
+                                  f"A photo of {labels[domain]}",
                                   type=ui.UPLOAD_TYPES, key=f"p2p_upload_{source}")
         picture = ui.read_upload(upload, MAX_UPLOAD_PIXELS) if upload else None
         if picture is not None:
@@ -124,7 +123,7 @@ if source == "Draw":
 
 with right:
     if drawn is None or sketch.is_blank(drawn):
-        st.info(f"Draw {SUBJECTS[domain]} on the canvas, pick an example to start from, or upload a drawing or a "
+        st.info(f"Draw {labels[domain]} on the canvas, pick an example to start from, or upload a drawing or a "
                 "photo. The photo appears here.", icon=":material/draw:")
     else:
         try:
@@ -132,8 +131,8 @@ with right:
             photo = inference.sketch_to_photo(drawn, domain, variation=int(seed) if vary else None)
             ms = (time.perf_counter() - t0) * 1000
             shown = images.resize(photo, (photo.shape[1] * 4, photo.shape[0] * 4), "lanczos")
-            st.html(ui.photo_html(shown, f"{models[f'pix2pix_{domain}']['title']} - {ms:.0f} ms",
-                                  f"The photo painted from your {SUBJECTS[domain].split()[-1]} sketch"))
+            st.html(ui.photo_html(shown, f"{subjects[domain].get('title', domain)} - {ms:.0f} ms",
+                                  f"The photo painted from your {labels[domain].split()[-1]} sketch"))
             save = st.columns(2)
             save[0].download_button("Download the photo", images.png_bytes(photo), file_name=f"{domain}_photo.png",
                                     mime="image/png", icon=":material/download:", key="p2p_download",
