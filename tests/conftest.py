@@ -17,6 +17,21 @@ SCREENSHOTS = ROOT / "screenshots"  # browser-test artefacts (git-ignored)
 SCREENSHOTS.mkdir(exist_ok=True)
 
 
+def _shipped_files():
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in SHIPPED.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def shipped_weights_untouched():
+    """No test may write into weights/ (a training test that lost its --weights-dir once exported over the shipped
+    gan model): every test fails if a file there was added, changed or removed."""
+    before = _shipped_files()
+    yield
+    after = _shipped_files()
+    changed = sorted(str(p.relative_to(ROOT)) for p in set(before) | set(after) if before.get(p) != after.get(p))
+    assert not changed, f"the test wrote into the shipped weights: {changed} (restore with git checkout -- weights/)"
+
+
 @pytest.fixture
 def weights_dir(tmp_path, monkeypatch):
     """An empty weights folder that the inference API reads instead of weights/."""

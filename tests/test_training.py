@@ -153,6 +153,24 @@ def test_a_run_at_a_url_is_copied_there_and_resumed_from_there_on_a_machine_with
         assert [line.split(",")[0] for line in f.read().splitlines()[1:]] == ["2", "4"]
 
 
+def test_a_run_resumed_with_other_settings_exports_its_stages(tmp_path, weights_dir):
+    """The manifest's ``stages`` (each command and the steps it trained) come from the run, not from a hand."""
+    from models.weights import read_manifest
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    run = tmp_path / "run"
+    args = ["--variant", "gan", "--data", str(data), "--batch-size", "8", "--ckpt-every", "2", "--out", str(run),
+            "--weights-dir", str(weights_dir)]
+    train_digits.main(args + ["--steps", "2"])
+    train_digits.main(args + ["--steps", "2"])  # the same command again (after a kill, say): no new stage
+    train_digits.main(args + ["--steps", "4", "--lr", "1e-4", "--export"])
+    stages = read_manifest(weights_dir)["gan"]["stages"]
+    assert [s["steps"] for s in stages] == ["0 to 2", "2 to 4"]
+    assert stages[0]["command"].endswith("--steps 2") and stages[1]["command"].endswith("--lr 1e-4 --export")
+    one = [a if a != str(run) else str(tmp_path / "one") for a in args]  # another run: one command only
+    train_digits.main(one + ["--steps", "2", "--export"])
+    assert "stages" not in read_manifest(weights_dir)["gan"]  # one command: the entry's command says it all
+
+
 def test_export_keeps_the_learning_record(tmp_path):
     from training import records
     run = tmp_path / "run"

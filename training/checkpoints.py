@@ -72,11 +72,19 @@ class Run:
             saved = saved_config(self.out, self.park)
             resuming = bool(saved) and not config.get("args", {}).get("fresh") and bool(
                 checkpoints_newest_first(ckpt_dir) or (self.park and (self.park / PARK_FILE).exists()))
+            stages = []
             if resuming:  # the run's own flags, except its schedule; its config keeps every command it ran
                 check_resume(saved.get("args", {}), config.get("args", {}))
                 config = {**config, "commands": saved.get("commands", [saved.get("command")]) + [config.get("command")]}
+                stages = saved.get("stages", [])
+            if not stages or stages[-1]["command"] != config.get("command"):  # a new stage: another command
+                stages = stages + [{"command": config.get("command"), "from_step": None}]  # the step: on restore
+            self.config = {**config, "stages": stages}
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
-            write_atomic(self.out / "config.json", json.dumps(config, indent=2, default=str).encode())
+            self._write_config()
+
+    def _write_config(self):
+        write_atomic(self.out / "config.json", json.dumps(self.config, indent=2, default=str).encode())
 
     @property
     def step(self):
@@ -92,7 +100,15 @@ class Run:
         return self._step
 
     def restore(self, fresh=False):
-        """Resume from the latest checkpoint, else from the parked copy (unless ``fresh``); returns the step."""
+        """Resume from the latest checkpoint, else from the parked copy (unless ``fresh``); returns the step, which
+        the run's config records as where its current command (stage) began."""
+        step = self._restore(fresh)
+        if self.chief and self.config["stages"][-1]["from_step"] is None:
+            self.config["stages"][-1]["from_step"] = step
+            self._write_config()
+        return step
+
+    def _restore(self, fresh):
         if fresh:
             return self.step
         candidates = checkpoints_newest_first(self.out / "ckpt")  # the chief's, for every worker
@@ -306,6 +322,16 @@ def _copy_logs(src, dst, names, max_side=None):
             if max_side:
                 image.thumbnail((max_side, max_side))
             write_atomic(dst / "samples" / grid.name, images.png_bytes(np.asarray(image)))
+
+
+def run_stages(run_dir, last_step):
+    """The commands a run was trained by, in order, from its ``config.json``: ``[{"steps": "0 to 24,000",
+    "command": ...}, ...]`` when it was resumed with other settings (a new stage), else [] (its one command)."""
+    stages = [s for s in saved_config(run_dir).get("stages", []) if s.get("from_step") is not None]
+    if len(stages) < 2:
+        return []
+    ends = [s["from_step"] for s in stages[1:]] + [last_step]
+    return [{"steps": f"{s['from_step']:,} to {end:,}", "command": s["command"]} for s, end in zip(stages, ends)]
 
 
 def saved_config(out, park=None):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from models import manifest
 from models.weights import load_model, read_manifest, sha256_file
-from training.checkpoints import saved_config
+from training.checkpoints import run_stages, saved_config
 from training.distribute import hardware
 from training.records import save_history
 
@@ -61,6 +61,9 @@ def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields)
              "exported": datetime.date.today().isoformat(), "hardware": hardware(), **fields}
     if run_dir is not None:
         entry["history"] = save_history(run_dir, weights_dir, name)
+        stages = run_stages(run_dir, fields.get("steps", 0))
+        if stages and "stages" not in fields:  # a run resumed with other settings: each command and its steps
+            entry["stages"] = stages
     write_manifest_entry(weights_dir, name, entry)
     link = weights_dir / f".{name}.link.weights.h5"
     link.unlink(missing_ok=True)
