@@ -242,11 +242,14 @@ def test_a_resumed_run_keeps_its_flags_and_logs_each_step_once(tmp_path, capsys)
         train_digits.main(args + ["--steps", "6", "--g-feat", "64"])  # another architecture: refused
     with pytest.raises(SystemExit, match="--batch-size was 8"):
         train_digits.main([a if a != "8" else "16" for a in args] + ["--steps", "6"])
+    with pytest.raises(SystemExit, match="--precision was float32 when this run began, not mixed_float16"):
+        train_digits.main(args + ["--steps", "6", "--precision", "mixed_float16"])  # a loss scale: other variables
+    train_digits.main(args + ["--steps", "5", "--precision", "mixed_bfloat16"])  # the same variables: may change
     train_digits.main(args + ["--steps", "6", "--ckpt-every", "3"])  # the schedule may change
     steps = [int(line.split(",")[0]) for line in (run / "log.csv").read_text().splitlines()[1:]]
     assert steps == list(range(1, 7))
     config = json.loads((run / "config.json").read_text())
-    assert [c.split("--steps ")[1].split()[0] for c in config["commands"]] == ["4", "6"]  # every command it ran
+    assert [c.split("--steps ")[1].split()[0] for c in config["commands"]] == ["4", "5", "6"]  # every command run
     train_digits.main(args + ["--steps", "2", "--g-feat", "64", "--fresh"])  # a new run: anything goes
     assert "--g-feat 64" in json.loads((run / "config.json").read_text())["command"]
 

@@ -134,6 +134,9 @@ RESUME_FLAGS = {"steps", "decay_steps", "lr", "ckpt_every", "log_every", "fd_eve
                 "limit_val"}
 
 
+SAME_VARIABLES = {"float32", "mixed_bfloat16"}  # precisions whose checkpoints hold the same variables
+
+
 def check_resume(saved, args):
     """Exit with a one-line message naming the first flag (other than ``RESUME_FLAGS``) whose value differs
     between the run's saved arguments and this command's."""
@@ -141,6 +144,8 @@ def check_resume(saved, args):
         if key in RESUME_FLAGS or key not in saved or key not in args:
             continue
         old, new = saved[key], args[key]
+        if key == "precision" and {str(old), str(new)} <= SAME_VARIABLES:
+            continue  # the same checkpoint either way (no loss scale): bfloat16 on a CPU or GPU that has it
         if str(old) != str(new):
             flag = "--" + key.replace("_", "-")
             old, new = ("not given" if v is None else v for v in (old, new))
