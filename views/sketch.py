@@ -131,8 +131,9 @@ with right:
             photo = inference.sketch_to_photo(drawn, domain, variation=int(seed) if vary else None)
             ms = (time.perf_counter() - t0) * 1000
             shown = images.resize(photo, (photo.shape[1] * 4, photo.shape[0] * 4), "lanczos")
+            noun = SUBJECTS[domain].split()[-1] if domain in SUBJECTS else domain  # "shoe", "handbags"
             st.html(ui.photo_html(shown, f"{subjects[domain].get('title', domain)} - {ms:.0f} ms",
-                                  f"The photo painted from your {labels[domain].split()[-1]} sketch"))
+                                  f"The photo painted from your {noun} sketch"))
             save = st.columns(2)
             save[0].download_button("Download the photo", images.png_bytes(photo), file_name=f"{domain}_photo.png",
                                     mime="image/png", icon=":material/download:", key="p2p_download",
