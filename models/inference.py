@@ -368,7 +368,7 @@ def photo_to_sketch(photo, domain="shoes"):
     white. ``domain`` (shoes or faces, or a subject of ``sketch_subjects``: its model's) sets how much detail is
     kept."""
     if domain not in sketch.DOMAINS:
-        domain = sketch_subjects()[domain]["domain"] if domain in sketch_subjects() else domain
+        domain = sketch_subjects().get(domain, {}).get("domain", domain)
     return sketch.photo_to_sketch(photo, domain)
 
 

@@ -30,7 +30,7 @@ import tensorflow as tf
 from models import images
 from models.uploads import write_atomic
 from training.distribute import is_chief
-from training.flags import check_resume
+from training.flags import check_resume, is_url
 from training.records import read_grid
 
 
@@ -180,10 +180,6 @@ class Run:
 
 
 MIRRORS = Path("runs") / "mirror"  # local working copies of runs whose --out is a URL
-
-
-def is_url(path):
-    return "://" in str(path)
 
 
 def run_folder(out):

@@ -77,10 +77,15 @@ def parse(parser, module, argv=None):
     return args
 
 
+def is_url(path):
+    """True for a URL (``gs://bucket/run``, any ``tf.io.gfile`` scheme), not a folder on this machine."""
+    return "://" in str(path)
+
+
 def local_path(text):
     """An argparse type: a folder on this machine's file system. A URL is refused in one line rather than
     becoming a local folder named ``gs:`` (only ``--out`` may be one: see ``run_location``)."""
-    if "://" in text:
+    if is_url(text):
         raise argparse.ArgumentTypeError(
             f"{text} is a URL: this folder must be local (--park is meant for git, exports go into the app's "
             "weights/); only --out may be a URL")
@@ -89,7 +94,7 @@ def local_path(text):
 
 def run_location(text):
     """An argparse type: a local run folder (a ``Path``), or a URL kept as text (``training.checkpoints.Run``)."""
-    return text.rstrip("/") if "://" in text else Path(text)
+    return text.rstrip("/") if is_url(text) else Path(text)
 
 
 def fraction(text):

@@ -233,12 +233,13 @@ class FrechetReference:
         features: a ``perceptual.FrechetFeatures``.
         real_photos: uint8 (N, H, W, 3), the photos the outputs should look like.
         train_photos: optional uint8 (M, H, W, 3), for the two baselines.
+        mean_photo: their ``mean_image``, if the caller has it already (else computed here).
     """
 
-    def __init__(self, features, real_photos, train_photos=None):
+    def __init__(self, features, real_photos, train_photos=None, mean_photo=None):
         self.features, self.train_photos = features, train_photos
+        self.mean_photo = mean_image(train_photos) if mean_photo is None and train_photos is not None else mean_photo
         self.real = metrics.feature_stats(features(real_photos))
-        self.mean_photo = mean_image(train_photos) if train_photos is not None else None
         self._baselines = {}  # by the number of outputs
 
     def score(self, outputs):
@@ -261,16 +262,15 @@ class FrechetReference:
         return result
 
 
-def evaluate_generator(translate, sketches, photos, train_photos=None, reference=None):
-    """Mean L1 (0-1 scale) and SSIM of ``translate(sketches)`` against ``photos``, beside the mean training
-    photo's; with ``reference`` (a ``FrechetReference`` of ``photos``), the Frechet distance and its baselines.
-    Returns (outputs, result)."""
+def evaluate_generator(translate, sketches, photos, mean_photo=None, reference=None):
+    """Mean L1 (0-1 scale) and SSIM of ``translate(sketches)`` against ``photos``, beside ``mean_photo``'s (the
+    mean training photo); with ``reference`` (a ``FrechetReference`` of ``photos``), the Frechet distance and its
+    baselines. Returns (outputs, result)."""
     outputs = np.stack([translate(s) for s in sketches])
     result = {"images": len(photos),
               "l1": round(float(np.mean(np.abs(outputs.astype(np.float32) - photos) / 255.0)), 4),
               "ssim": round(float(np.mean([ssim_y(o, p, border=0) for o, p in zip(outputs, photos)])), 4)}
-    if train_photos is not None:
-        mean_photo = mean_image(train_photos)
+    if mean_photo is not None:
         result["mean_photo_l1"] = round(float(np.mean(np.abs(mean_photo.astype(np.float32) - photos) / 255.0)), 4)
         result["mean_photo_ssim"] = round(float(np.mean([ssim_y(mean_photo, p, border=0) for p in photos])), 4)
     if reference is not None:
@@ -326,9 +326,10 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
     def translate(s):
         return images.to_uint8(traced(inference.sketch_input(s, size)[0]))[0]
 
-    reference = FrechetReference(features, photos, train_photos) if features is not None else None
+    mean_photo = mean_image(train_photos) if train_photos is not None else None
+    reference = FrechetReference(features, photos, train_photos, mean_photo) if features is not None else None
     edges = sketches if pairs else sketches[:, 0]
-    _, result = evaluate_generator(translate, edges, photos, train_photos, reference)
+    _, result = evaluate_generator(translate, edges, photos, mean_photo, reference)
     result["data"] = str(folder)
     entry["metrics"] = result
     command = f"python -m {MODULE} eval --model {name} --data {folder}" + (" --pairs" if pairs else "") + \
@@ -336,7 +337,7 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
     source = "side-by-side pairs" if pairs else "photos, sketches by photo_to_sketch"
     entry["eval"] = {"protocol": f"val {source}, at {size}x{size}, no augmentation", "command": command}
     if not pairs:
-        _, drawn = evaluate_generator(translate, sketches[:, 1], photos, train_photos, reference)
+        _, drawn = evaluate_generator(translate, sketches[:, 1], photos, mean_photo, reference)
         entry["metrics_drawn"] = {**drawn, "data": str(folder),
                                   "protocol": f"free-hand-like drawings of the val photos (training.drawings, "
                                               f"seed {DRAWN_SEED}, one per photo)"}
