@@ -27,7 +27,7 @@ MODELS = {"dcgan_cifar10": {"image_size": 32, "latent_dim": 100, "num_feat": 64,
 def ensure(name, builder, args, **fields):
     """``name`` from the manifest, or the same architecture untrained in a private weights folder."""
     from models import BUILDERS, inference  # noqa: PLC0415
-    from training import export# noqa: PLC0415
+    from training import export  # noqa: PLC0415
     if name in {m["name"] for m in inference.list_models()}:
         return f"{name} (shipped)"
     tmp = os.environ.setdefault("GAN_STUDIO_WEIGHTS", tempfile.mkdtemp())

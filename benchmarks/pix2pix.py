@@ -71,7 +71,7 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from models import BUILDERS, inference  # noqa: PLC0415
-    from training import export# noqa: PLC0415
+    from training import export  # noqa: PLC0415
     from training.pix2pix import PRESETS  # noqa: PLC0415
     shipped = {m["name"] for m in inference.list_models("pix2pix")}
     rows = []

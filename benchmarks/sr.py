@@ -46,7 +46,7 @@ def run_case(case, model, repeats):
         else:  # the same architecture, untrained, in a private weights folder
             import tempfile  # noqa: PLC0415
 
-            from training import export# noqa: PLC0415
+            from training import export  # noqa: PLC0415
             tmp = tempfile.mkdtemp()
             export.export(BUILDERS["sr_generator"](**small), model, "sr_generator", small, tmp, task="sr",
                           title=model, dataset="none", steps=0, command="benchmark")

@@ -161,7 +161,7 @@ def train(args):
     config = {"arch": args.arch, "generator": ["image_generator", g_args],
               "discriminator": ["image_discriminator", d_args], "args": vars(args), "command": args.command_line}
     run = checkpoints.Run(out, config, g_opt, park=args.park, generator=generator, discriminator=discriminator,
-                     g_optimizer=g_opt, d_optimizer=d_opt)
+                          g_optimizer=g_opt, d_optimizer=d_opt)
     fixed = np.random.default_rng(1234).standard_normal((64, arch["latent_dim"])).astype("float32")
     standing = np.random.default_rng(4321).standard_normal((2048, arch["latent_dim"])).astype("float32")
 

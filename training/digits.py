@@ -95,8 +95,8 @@ def train(args):
         gan.d_optimizer.build(discriminator.trainable_variables)
     config = {"variant": args.variant, "preset": args.preset, "generator": [gen_builder, g_args],
               "discriminator": [disc_builder, d_args], "args": vars(args), "command": args.command_line}
-    run = checkpoints.Run(out, config, gan.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
-                     g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer)
+    run = checkpoints.Run(out, config, gan.g_optimizer, park=args.park, generator=generator,
+                          discriminator=discriminator, g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer)
     fixed = digits.sample_inputs(100, 100, conditional, seed=1234)  # 10x10; conditional: one digit per column
     standing = digits.sample_inputs(4096, 100, conditional, seed=4321)
 

@@ -398,8 +398,8 @@ def train(args):
         init_model = export.start_from(generator, args, g_args, out)  # the discriminator starts afresh
     config = {"generator": ["unet_generator", g_args], "discriminator": ["patchgan_discriminator", d_args],
               "domain": args.domain, "args": vars(args), "command": args.command_line, "init_model": init_model}
-    run = checkpoints.Run(out, config, model.g_optimizer, park=args.park, generator=generator, discriminator=discriminator,
-                     g_optimizer=model.g_optimizer, d_optimizer=model.d_optimizer)
+    run = checkpoints.Run(out, config, model.g_optimizer, park=args.park, generator=generator,
+                          discriminator=discriminator, g_optimizer=model.g_optimizer, d_optimizer=model.d_optimizer)
     shown_sk, shown_ph = val if val is not None else (sketches[:8], photos[:8])
     if drawn:  # half the samples from edge sketches, half from drawings
         shown_sk = np.concatenate([shown_sk[:4, 0], shown_sk[4:, 1]])
@@ -420,7 +420,7 @@ def train(args):
     print(f"{args.name}: G {generator.count_params():,} params, D {discriminator.count_params():,} params, "
           f"{len(photos):,} pairs at {size}px, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
     trainer.fit(model, make_dataset(sketches, photos, args.batch_size, args.seed, drawn_share=args.drawn_share), run,
-               args, sample_grid)
+                args, sample_grid)
     if args.export and distribute.is_chief():
         source = f"{args.pairs} (pairs)" if args.pairs else f"{args.data} (sketches by photo_to_sketch" + (
             f"; {args.drawn_share:.0%} free-hand-like drawings by training.drawings" if drawn else "") + ")"

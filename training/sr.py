@@ -285,9 +285,9 @@ def train(args):
     print(f"{args.name} ({args.stage}): G {generator.count_params():,} params, {len(photos)} photos, "
           f"{args.hr_size}px crops, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
     trainer.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed, degradation=args.degradation,
-                                   upload_share=args.upload_share),
-               run, args, sample_grid,
-               eval_fn if val else None)
+                                    upload_share=args.upload_share),
+                run, args, sample_grid,
+                eval_fn if val else None)
     if args.export and distribute.is_chief():
         entry = export.export(generator, args.name, "sr_generator", g_args, args.weights_dir, run.out, task="sr",
                               title=args.title or args.name, dataset=f"{args.data} ({len(photos)} photos)",
