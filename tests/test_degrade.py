@@ -33,9 +33,12 @@ def test_degraded_pairs_are_reproducible_and_worse_than_clean():
         assert quality.psnr_y(sr.bicubic_upscale(lr), hr) < quality.psnr_y(sr.bicubic_upscale(clean), hr)
 
 
-def test_realworld_works_inside_tf_data_for_training():
+def test_realworld_works_inside_tf_data_for_training(tmp_path):
+    from PIL import Image
     from training.sr import make_dataset
-    photos = [photo(140, 150, seed=s) for s in range(3)]
+    photos = [tmp_path / f"{s}.png" for s in range(3)]
+    for s, path in enumerate(photos):
+        Image.fromarray(photo(140, 150, seed=s)).save(path)
     # take(1): the pipeline ends, so its parallel map and prefetch threads stop with this test
     [(lr, hr)] = list(make_dataset(photos, 64, 4, seed=0, degradation="realworld").take(1))
     assert lr.shape == (4, 16, 16, 3) and hr.shape == (4, 64, 64, 3)

@@ -25,9 +25,8 @@ import tensorflow as tf
 
 from models import BUILDERS
 from models.faces import AGE_MEAN, AGE_SCALE, move_noise
-from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import export, flags
+from training import export, flags, inputs
 from training.dcgan import centre_squares
 
 MODULE = "training.attributes"
@@ -45,7 +44,7 @@ def face_labels(path):
 
 def load_faces(folder, size=64, limit=None):
     """uint8 (N, size, size, 3) centre squares and float32 (N, 2) labels (age, male) of a folder of faces."""
-    files = [f for f in image_files([folder]) if len(f.stem) == 8 and f.stem[5] == "A"][:limit]
+    files = [f for f in map(Path, inputs.list_images(folder)) if len(f.stem) == 8 and f.stem[5] == "A"][:limit]
     if not files:
         raise SystemExit(f"no All-Age-Faces files (IIIIIAaa.jpg) in {folder}")
     return centre_squares(files, size), np.array([face_labels(f) for f in files], np.float32)

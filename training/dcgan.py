@@ -28,9 +28,8 @@ import tensorflow as tf
 from PIL import Image
 
 from models import BUILDERS, images
-from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import checkpoints, distribute, export, flags, metrics, perceptual, records, trainer
+from training import checkpoints, distribute, export, flags, inputs, metrics, perceptual, records, trainer
 from training.gan import GAN
 
 MODULE = "training.dcgan"
@@ -66,19 +65,12 @@ def load_images(data=None, size=32, split="train", limit=None):
         if not out:
             raise SystemExit(f"no {split}/ images in {path}")
         return np.stack(out)
-    files = image_files([path])[:limit]
-    if not files:
-        raise SystemExit(f"no images found in {path}")
-    return centre_squares(files, size)
+    return centre_squares(inputs.list_images(path)[:limit], size)
 
 
 def centre_squares(files, size):
     """uint8 (N, size, size, 3): the centre square of each image file, resized."""
-    out = []
-    for f in files:
-        with Image.open(f) as im:
-            out.append(images.centre_square(np.asarray(im.convert("RGB")), size))
-    return np.stack(out)
+    return np.stack([images.centre_square(img, size) for img in inputs.read_images(files)])
 
 
 def make_dataset(x, batch_size, seed):

@@ -18,9 +18,8 @@ from pathlib import Path
 
 
 from models import images
-from models.uploads import image_files
 from models.weights import DEFAULT_DIR, read_manifest
-from training import export
+from training import export, inputs
 from training.dcgan import centre_squares
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +61,7 @@ def main(argv=None):
         raise SystemExit(f"no model {args.model!r} in {args.weights_dir}")
     size = entry["args"]["image_size"]
     fakes = inference.generate_images(args.model, args.n, seed=0)
-    real = centre_squares(image_files([args.real])[:args.n], size)
+    real = centre_squares(inputs.list_images(args.real)[:args.n], size)
     with tempfile.TemporaryDirectory() as tmp:
         folders = {"generated": Path(tmp) / "generated", "real": Path(tmp) / "real"}
         for kind, batch in (("generated", fakes), ("real", real)):

@@ -26,7 +26,8 @@ from models import BUILDERS, images, sketch
 from models.quality import ssim_y
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import checkpoints, datasets, distribute, drawings, export, flags, metrics, perceptual, trainer
+from training import (checkpoints, datasets, distribute, drawings, export, flags, inputs, metrics, perceptual,
+                      trainer)
 
 MODULE = "training.pix2pix"
 PRESETS = {
@@ -50,14 +51,11 @@ def load_training_pairs(data=None, pairs=None, domain="shoes", size=128, limit=N
 
     With ``drawn`` > 0 (photo folders only) the sketches are (N, 1 + drawn, S, S): the edge sketch, then
     ``drawn`` free-hand-like drawings of the same photo (``training.drawings``), seeded by (seed, photo, k)."""
-    paths = image_files([pairs or data])[:limit]
-    if not paths:
-        raise SystemExit(f"no images found in {pairs or data}")
+    paths = inputs.list_images(pairs or data)[:limit]
     if drawn and pairs:
         raise SystemExit("free-hand-like drawings (--drawn-share) are made from photos: use --data, not --pairs")
     sketches, photos = [], []
-    for index, path in enumerate(paths):
-        rgb = load_photo(path)
+    for index, rgb in enumerate(inputs.read_images(paths)):
         if pairs:
             half = rgb.shape[1] // 2
             a, b = rgb[:, :half], rgb[:, half:2 * half]

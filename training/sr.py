@@ -19,13 +19,11 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 from models import BUILDERS, images, sr
 from models.weights import DEFAULT_DIR, load_model, read_manifest
-from training import checkpoints, datasets, degrade, distribute, export, flags, perceptual, trainer
+from training import checkpoints, datasets, degrade, distribute, export, flags, inputs, perceptual, trainer
 from models.quality import mesh_score, psnr_y, ssim_y
-from models.uploads import image_files
 
 MODULE = "training.sr"
 PRESETS = {
@@ -39,38 +37,27 @@ PRESETS = {
 
 # ---------------------------------------------------------------------------------------------- data
 
-def list_images(folder):
-    paths = image_files([folder])
-    if not paths:
-        raise SystemExit(f"no images found in {folder}")
-    return paths
-
-
-def load_rgb(path):
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
-
-
-def make_dataset(photos, hr_size, batch_size, seed, scale=4, degradation="bicubic", upload_share=0.5):
+def make_dataset(paths, hr_size, batch_size, seed, scale=4, degradation="bicubic", upload_share=0.5,
+                 cache="memory"):
     """Endless (LR, HR) float batches in [0, 1]: random HR crops, randomly flipped and rotated by multiples of
     90 degrees; LR by antialiased bicubic, rounded to 8 bits like a real image (``degradation="bicubic"``), or
     by ``degrade.realworld`` (``"realworld"``: blur, resizes, noise, JPEG, once or twice), with
     ``degrade.upload`` (bicubic, sensor noise on half, JPEG at quality 30 to 95) for ``upload_share`` of the
     crops, so that mildly degraded photos, the most common upload, are not over-sharpened or over-smoothed.
 
-    The photos go in as raw bytes and every step is a TensorFlow op: no Python generator (``from_generator``
-    sets a low malloc trim threshold that made each training step about 40% slower here).
+    ``paths``: image files at least ``hr_size`` on both sides (``inputs.list_images``), decoded by tf.data and
+    kept decoded (``cache="memory"``) or decoded again on each visit (``"none"``: data larger than RAM). Every
+    step is a TensorFlow op: no Python generator (``from_generator`` sets a low malloc trim threshold that made
+    each training step about 40% slower here).
     """
-    usable = [p for p in photos if min(p.shape[:2]) >= hr_size]
-    if not usable:
-        raise SystemExit(f"no photo is at least {hr_size}x{hr_size}")
-    slices = (tf.constant([p.tobytes() for p in usable]), tf.constant([p.shape for p in usable], tf.int32))
-    ds = tf.data.Dataset.from_tensor_slices(slices).repeat().shuffle(len(usable), seed=seed)
+    if cache == "memory":
+        ds = inputs.image_dataset(paths, cache).repeat().shuffle(len(paths), seed=seed)
+    else:  # shuffle the names, not decoded photos, so that only the photos being cropped are in memory
+        ds = tf.data.Dataset.from_tensor_slices([str(p) for p in paths]).repeat().shuffle(len(paths), seed=seed)
+        ds = ds.map(inputs.decode, num_parallel_calls=tf.data.AUTOTUNE)
     ds = tf.data.Dataset.zip(ds, tf.data.Dataset.random(seed=seed).batch(3))
 
-    def crop(item, seeds):
-        raw, shape = item
-        photo = tf.reshape(tf.io.decode_raw(raw, tf.uint8), shape)
+    def crop(photo, seeds):
         hr = tf.image.stateless_random_crop(photo, (hr_size, hr_size, 3), seed=[seeds[0], 0])
         hr = tf.image.stateless_random_flip_left_right(hr, seed=[seeds[1], 0])
         return tf.image.rot90(hr, k=tf.cast(seeds[2] % 4, tf.int32))
@@ -237,8 +224,8 @@ def train(args):
     args.data, args.val = datasets.resolve(args.data), datasets.resolve(args.val)
     g_args = dict(PRESETS[args.preset])
     out = args.out or Path("runs") / args.name
-    photos = [load_rgb(p) for p in list_images(args.data)]
-    val = [load_rgb(p) for p in list_images(args.val)][:args.val_images] if args.val else []
+    photos = inputs.list_images(args.data, min_size=args.hr_size)
+    val = list(inputs.read_images(inputs.list_images(args.val)[:args.val_images])) if args.val else []
     strategy = distribute.setup(args)
     gan = args.stage == "gan"
     with strategy.scope():
@@ -268,7 +255,7 @@ def train(args):
     run = checkpoints.Run(out, config, g_opt, park=args.park, **objects)
     upscale_fn = generator_upscale_fn(generator)
     make_pairs = clean_pairs if args.degradation == "bicubic" else upload_pairs
-    shown = make_pairs([v[:192, :192] for v in val[:4]] or [photos[0][:96, :96]])
+    shown = make_pairs([v[:192, :192] for v in val[:4]] or [next(inputs.read_images(photos[:1]))[:96, :96]])
     val_pairs = make_pairs(val)
 
     def sample_grid():
@@ -285,7 +272,7 @@ def train(args):
     print(f"{args.name} ({args.stage}): G {generator.count_params():,} params, {len(photos)} photos, "
           f"{args.hr_size}px crops, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
     trainer.fit(model, make_dataset(photos, args.hr_size, args.batch_size, args.seed, degradation=args.degradation,
-                                    upload_share=args.upload_share),
+                                    upload_share=args.upload_share, cache=args.cache),
                 run, args, sample_grid,
                 eval_fn if val else None)
     if args.export and distribute.is_chief():
@@ -311,7 +298,7 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, entry=None, perc
     With ``perceptual_weights`` (the SqueezeNet HDF5 file) the SqueezeNet feature distance is measured too.
     """
     entry = entry or read_manifest(weights_dir)[name]
-    hr_images = [load_rgb(p) for p in list_images(folder)][:limit]
+    hr_images = list(inputs.read_images(inputs.list_images(folder)[:limit]))
     features = None
     path = perceptual.weights_file(perceptual_weights, required=False) if perceptual_weights else None
     if path:
@@ -363,6 +350,9 @@ def main(argv=None):
     p.add_argument("--upload-share", type=flags.fraction, default=0.5,
                    help="with --degradation realworld: the share of crops made by the milder upload recipe "
                         "(bicubic, noise on half, JPEG 30-95) instead (default %(default)s)")
+    p.add_argument("--cache", choices=inputs.CACHES, default="memory",
+                   help="keep the decoded training photos in memory (default) or decode them again on each visit "
+                        "(none: for photo sets larger than RAM)")
     p.add_argument("--d-feat", type=int, default=32, help="discriminator width (64 in the paper)")
     p.add_argument("--perceptual", choices=["squeezenet", "vgg19"], default="squeezenet")
     perceptual.add_weights_argument(p, "the perceptual loss and distance")
