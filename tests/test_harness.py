@@ -136,3 +136,28 @@ def test_missing_or_damaged_squeezenet_weights_are_one_line_errors(tmp_path, mon
     with pytest.raises(SystemExit, match="could not be read"):
         perceptual.squeezenet(weights=damaged)
     assert perceptual.frechet_features("squeezenet", tmp_path / "nothing.h5") is None  # a run goes on without it
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("family", ["sr", "dcgan", "pix2pix"])
+def test_image_folder_families_start_with_a_thread_count(tmp_path, family):
+    """``--threads`` must be applied before anything runs in TensorFlow (reading the image folder with tf.data
+    did, once, and every run with --threads failed at the start); a fresh process, as a user's."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.test_sr_training import photo
+    data = tmp_path / "train"
+    data.mkdir()
+    for s in range(3):
+        Image.fromarray(photo(72, 72, s)).save(data / f"p{s}.jpg")
+    flags = {"sr": ["--hr-size", "32"], "dcgan": ["--image-size", "32", "--g-feat", "4", "--d-feat", "4",
+                                                   "--fd-every", "0"],
+             "pix2pix": ["--preset", "small"]}[family]
+    cmd = [sys.executable, "-m", f"training.{family}", "--name", "t", "--data", str(data), "--val", str(data),
+           "--batch-size", "2", "--steps", "1", "--ckpt-every", "1", "--threads", "1", "--out", str(tmp_path / "run"),
+           *flags]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=280)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "run" / "config.json").exists()

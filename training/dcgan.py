@@ -135,8 +135,8 @@ def train(args):
               "sagan": sagan}
     d_args = {"image_size": args.image_size, "num_feat": args.d_feat, "sagan": sagan}
     out = args.out or Path("runs") / args.name
+    strategy = distribute.setup(args)  # first: threads cannot be set once TensorFlow has run anything
     x = load_images(args.data, args.image_size, "train", args.limit)
-    strategy = distribute.setup(args)
     with strategy.scope():
         generator = BUILDERS["image_generator"](**g_args)
         discriminator = BUILDERS["image_discriminator"](**d_args)

@@ -377,10 +377,10 @@ def train(args):
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name
     drawn = args.drawn_variants if args.drawn_share else 0
+    strategy = distribute.setup(args)  # first: threads cannot be set once TensorFlow has run anything
     sketches, photos = load_training_pairs(args.data, args.pairs, args.domain, size, args.limit, drawn, args.seed)
     val = load_training_pairs(None if args.pairs else args.val, args.val if args.pairs else None, args.domain, size,
                               limit=8, drawn=drawn, seed=DRAWN_SEED) if args.val else None
-    strategy = distribute.setup(args)
     with strategy.scope():
         generator = BUILDERS["unet_generator"](**g_args)
         discriminator = BUILDERS["patchgan_discriminator"](**d_args)

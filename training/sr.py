@@ -224,9 +224,9 @@ def train(args):
     args.data, args.val = datasets.resolve(args.data), datasets.resolve(args.val)
     g_args = dict(PRESETS[args.preset])
     out = args.out or Path("runs") / args.name
+    strategy = distribute.setup(args)  # first: threads cannot be set once TensorFlow has run anything
     photos = inputs.list_images(args.data, min_size=args.hr_size)
     val = list(inputs.read_images(inputs.list_images(args.val)[:args.val_images])) if args.val else []
-    strategy = distribute.setup(args)
     gan = args.stage == "gan"
     with strategy.scope():
         generator = BUILDERS["sr_generator"](**g_args)
