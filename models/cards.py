@@ -27,12 +27,16 @@ def dataset_name(text):
 
 
 def training(entry):
-    """'20,000 + 5,000 steps x 8, 346 min': the whole lineage, counting the model a fine-tune started from."""
+    """'20,000 + 5,000 steps x 8, 346 min' (or '15,000 x 16 + 2,000 x 8 steps, ...' when the batch sizes
+    differ): the whole lineage, counting the model a fine-tune started from."""
     start = entry.get("init_model") or {}
-    steps = entry.get("steps", 0)
-    steps = f"{start['steps']:,} + {steps:,}" if "steps" in start else f"{steps:,}"
+    steps, batch = entry.get("steps", 0), entry.get("batch_size", "?")
     minutes = (entry.get("train_time_s", 0) + start.get("train_time_s", 0)) / 60
-    return f"{steps} steps x {entry.get('batch_size', '?')}, {minutes:.0f} min"
+    if "steps" not in start:
+        return f"{steps:,} steps x {batch}, {minutes:.0f} min"
+    if start.get("batch_size", batch) != batch:
+        return f"{start['steps']:,} x {start['batch_size']} + {steps:,} x {batch} steps, {minutes:.0f} min"
+    return f"{start['steps']:,} + {steps:,} steps x {batch}, {minutes:.0f} min"
 
 
 def _pct(key):

@@ -80,3 +80,12 @@ def test_messages_name_files_relative_to_the_app_never_absolute(weights_dir):
     with pytest.raises(WeightsError) as exc:
         load_model("tiny_sr")
     assert "tiny_sr.weights.h5" in str(exc.value) and str(weights_dir) not in str(exc.value)
+
+
+def test_training_column_counts_the_lineage_and_says_each_batch_size():
+    from models.cards import training
+    entry = {"steps": 2000, "batch_size": 8, "train_time_s": 1200,
+             "init_model": {"steps": 15000, "batch_size": 16, "train_time_s": 6000}}
+    assert training(entry) == "15,000 x 16 + 2,000 x 8 steps, 120 min"
+    assert training({**entry, "batch_size": 16}) == "15,000 + 2,000 steps x 16, 120 min"
+    assert training({"steps": 500, "batch_size": 4, "train_time_s": 60}) == "500 steps x 4, 1 min"
