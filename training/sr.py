@@ -362,7 +362,7 @@ def main(argv=None):
     p.add_argument("--w-adversarial", type=float, default=5e-3)
     p.add_argument("--w-grid", type=float, default=0.0,
                    help="weight of the grid-frequency loss against the sub-pixel mesh texture (0: off; the "
-                        "shipped realsr GAN stage: 10); needs --hr-size a multiple of 32")
+                        "shipped srgan and srgan_faces: 20); needs --hr-size a multiple of 32")
     flags.add_common_args(p, steps=60_000, batch_size=16, ckpt_every=1000, lr=2e-4)
     p = sub.add_parser("eval", help="score a model on a folder of HR images (standard protocol)")
     p.add_argument("--model", required=True)
