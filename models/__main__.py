@@ -337,7 +337,8 @@ def main(argv=None):
     p = sub.add_parser("upscale", help="super-resolve image files or folders into PNGs")
     add_batch_args(p)
     p.add_argument("--model", help="realsr (real photos: noisy, JPEG-compressed; the default when shipped), "
-                                   "srresnet (faithful, for clean images), srgan (sharp) or srgan_faces")
+                                   "realsr_gan (the same, texture painted back), srresnet (faithful, for clean "
+                                   "images), srgan (sharp) or srgan_faces")
     p.add_argument("--scale", type=int, default=4, choices=[2, 3, 4], help="x2 and x3: x4, then Lanczos")
     p.add_argument("--tile", type=int, default=inference.TILE, help="LR tile side in pixels (default %(default)s)")
     p.set_defaults(func=cmd_upscale)

@@ -279,8 +279,9 @@ def upscale(image, model=None, scale=4, tile=TILE, progress=None):
 
     Args:
         image: uint8 (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) RGBA. Alpha is enlarged with bicubic.
-        model: ``realsr`` (real photos: noisy, JPEG-compressed; the default when shipped), ``srresnet``
-            (faithful, for clean images), ``srgan`` (sharp) or ``srgan_faces``; None: ``default_sr_model()``.
+        model: ``realsr`` (real photos: noisy, JPEG-compressed; the default when shipped), ``realsr_gan`` (the
+            same, texture painted back), ``srresnet`` (faithful, for clean images), ``srgan`` (sharp) or
+            ``srgan_faces``; None: ``default_sr_model()``.
         scale: 4 (the model's own factor), or 2 or 3 (x4, then a Lanczos reduction).
         tile: LR tile side; large images are processed in overlapping tiles of this size and each tile's result
             is written straight into the uint8 output, so memory beyond the output is bounded by the tile.

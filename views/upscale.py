@@ -18,10 +18,12 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
 MAX_INPUT_PIXELS = int(os.environ.get("GAN_STUDIO_SR_MAX_PIXELS", 1024 * 1024))  # output is 16x that
 MAX_EVAL_PIXELS = 4 * MAX_INPUT_PIXELS
 MAX_BATCH_FILES = 10
-LABELS = {"realsr": "Photo (real-world)", "srresnet": "Faithful, for clean images", "srgan": "Sharp (SRGAN)",
-          "srgan_faces": "Faces (SRGAN, 64 to 256 px)"}
+LABELS = {"realsr": "Photo (real-world)", "realsr_gan": "Photo, textured (real-world GAN)",
+          "srresnet": "Faithful, for clean images", "srgan": "Sharp (SRGAN)", "srgan_faces": "Faces (SRGAN, 64 to 256 px)"}
 USE = {"realsr": "For photos as people have them: small, noisy or JPEG-compressed (thumbnails, screenshots, "
                  "pictures from messaging apps). Removes noise and blocks, then restores detail.",
+       "realsr_gan": "The same photos with texture painted back (grass, stone, fur) where the default leaves them "
+                     "smooth; closer to a real photo at a glance, but the texture is invented, not recovered.",
        "srresnet": "For clean images (renders, lossless PNGs, careful reductions): closest to the real photo pixel "
                    "by pixel, never invents texture; it keeps noise and JPEG blocks as they are.",
        "srgan": "For clean photos where crisp texture matters more than exact pixels; it can invent texture.",
