@@ -28,15 +28,17 @@ def dataset_name(text):
 
 def training(entry):
     """'20,000 + 5,000 steps x 8, 346 min' (or '15,000 x 16 + 2,000 x 8 steps, ...' when the batch sizes
-    differ): the whole lineage, counting the model a fine-tune started from."""
-    start = entry.get("init_model") or {}
-    steps, batch = entry.get("steps", 0), entry.get("batch_size", "?")
-    minutes = (entry.get("train_time_s", 0) + start.get("train_time_s", 0)) / 60
-    if "steps" not in start:
-        return f"{steps:,} steps x {batch}, {minutes:.0f} min"
-    if start.get("batch_size", batch) != batch:
-        return f"{start['steps']:,} x {start['batch_size']} + {steps:,} x {batch} steps, {minutes:.0f} min"
-    return f"{start['steps']:,} + {steps:,} steps x {batch}, {minutes:.0f} min"
+    differ): the whole lineage, counting the models a fine-tune started from (``init_model``, nested)."""
+    chain = [entry]
+    while "steps" in (chain[0].get("init_model") or {}):
+        chain.insert(0, chain[0]["init_model"])
+    minutes = sum(e.get("train_time_s", 0) for e in chain) / 60
+    batches = {e.get("batch_size", "?") for e in chain}
+    if len(batches) == 1:
+        steps = " + ".join(f"{e.get('steps', 0):,}" for e in chain)
+        return f"{steps} steps x {batches.pop()}, {minutes:.0f} min"
+    steps = " + ".join(f"{e.get('steps', 0):,} x {e.get('batch_size', '?')}" for e in chain)
+    return f"{steps} steps, {minutes:.0f} min"
 
 
 def _pct(key):

@@ -89,3 +89,7 @@ def test_training_column_counts_the_lineage_and_says_each_batch_size():
     assert training(entry) == "15,000 x 16 + 2,000 x 8 steps, 120 min"
     assert training({**entry, "batch_size": 16}) == "15,000 + 2,000 steps x 16, 120 min"
     assert training({"steps": 500, "batch_size": 4, "train_time_s": 60}) == "500 steps x 4, 1 min"
+    # a fine-tune of a fine-tune: the whole chain
+    nested = {**entry, "init_model": {**entry["init_model"], "init_model": {"steps": 1000, "batch_size": 16,
+                                                                              "train_time_s": 600}}}
+    assert training(nested) == "1,000 x 16 + 15,000 x 16 + 2,000 x 8 steps, 130 min"

@@ -20,14 +20,15 @@ def write_manifest_entry(weights_dir, name, entry):
 def init_from(generator, name, weights_dir, args_dict):
     """Start ``generator`` (built with ``args_dict``) from the shipped model ``name`` (``--init``); a run's own
     checkpoint, if it has one, replaces these weights when it resumes. Returns how that model was trained (its
-    manifest's steps, batch size, time, command and sha256), for the new entry's ``init_model``."""
+    manifest's steps, batch size, time, command, sha256 and its own ``init_model``: the whole lineage), for the
+    new entry's ``init_model``."""
     entry = read_manifest(weights_dir).get(name)
     if entry is None or entry.get("args") != args_dict:
         raise ValueError(f"--init {name}: no model of that name with this generator ({args_dict}) in {weights_dir}")
     generator.set_weights(load_model(name, weights_dir).get_weights())
     print(f"generator initialised from {name}", flush=True)
-    return {"name": name, **{k: entry[k] for k in ("steps", "batch_size", "train_time_s", "command", "sha256")
-                             if k in entry}}
+    return {"name": name, **{k: entry[k] for k in ("steps", "batch_size", "train_time_s", "command", "sha256",
+                                                      "init_model") if k in entry}}
 
 
 def start_from(generator, args, args_dict, out):
