@@ -59,7 +59,7 @@ def test_list_images_keeps_photos_large_enough_and_says_when_none_is(tmp_path):
         inputs.list_images(tmp_path / "missing")
 
 
-def test_corrupt_file_is_an_error_naming_nothing_silently(tmp_path):
+def test_a_corrupt_file_stops_the_pipeline_with_an_error(tmp_path):
     buf = io.BytesIO()
     Image.fromarray(photo(30, 40)).save(buf, "PNG")
     (tmp_path / "cut.png").write_bytes(buf.getvalue()[:60])

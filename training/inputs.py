@@ -1,7 +1,9 @@
 """Image folders as tf.data input: files listed once, read and decoded by TensorFlow ops on all cores, kept
 decoded in memory (``cache="memory"``) or read again on every pass (``"none"``, for data larger than RAM).
 
-Nothing is decoded in Python before training starts, and nothing is held twice. Folders may be local or on any
+Decoding is TensorFlow's, on every core, never a Python loop over Pillow, and nothing is held twice: the SR
+trainer streams its photos (``shuffled_images``), the others read their folders once (``read_images``) and keep
+their small squares. Folders may be local or on any
 ``tf.io.gfile`` file system (``gs://bucket/photos``). PNG (8 or 16 bit, grey, alpha), JPEG, BMP, GIF (first
 frame) and WebP are read; other files in a folder are reported and left out.
 """
@@ -61,6 +63,16 @@ def image_dataset(paths, cache="memory"):
         raise ValueError(f"cache must be one of {CACHES}, not {cache!r}")
     ds = tf.data.Dataset.from_tensor_slices([str(p) for p in paths]).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.cache() if cache == "memory" else ds
+
+
+def shuffled_images(paths, seed, cache="memory"):
+    """An endless stream of the decoded images of ``paths`` in a seeded random order, the same order whatever
+    ``cache``: with "none" the names are shuffled and each image is decoded when drawn, so only the images
+    being used are in memory."""
+    if cache == "none":
+        ds = tf.data.Dataset.from_tensor_slices([str(p) for p in paths]).repeat().shuffle(len(paths), seed=seed)
+        return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+    return image_dataset(paths, cache).repeat().shuffle(len(paths), seed=seed)  # checks ``cache``
 
 
 def read_images(paths):
