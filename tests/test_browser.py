@@ -206,13 +206,16 @@ def photo_shown(page):
     assert page.locator(".gs-photo img").evaluate("i => i.complete && i.naturalWidth > 0")
 
 
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # the app has finished its script run
+
+
 def photo_settled(page, unlike=None, timeout=60):
     """Wait until the app is idle and the photo (unlike ``unlike``, a former ``src``) stays the same for a second
     (strokes and Undo rerun the app, which replaces the photo's element); returns its ``src``."""
     import time
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
-        idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').count() > 0
+        idle = page.locator(IDLE).count() > 0
         src = page.locator(".gs-photo img").get_attribute("src")
         if idle and src == last and src != unlike:
             return src
@@ -372,6 +375,7 @@ def test_on_a_phone_results_land_where_the_visitor_looks(streamlit_server, sr_se
     page.goto(streamlit_server + "/digits")
     grid = page.locator('[data-testid="stImage"] img').first
     grid.wait_for(timeout=60_000)
+    page.locator(IDLE).wait_for(state="attached", timeout=60_000)  # measured once the run has laid the page out
     box = grid.bounding_box()
     assert box["y"] + box["height"] / 2 < 844, box  # its middle on the first screen
     page.screenshot(path=str(SCREENSHOTS / "phone_digits.png"))
