@@ -137,10 +137,14 @@ def _check_size(image_size):
         raise ValueError(f"image_size must be 32 or 64, got {image_size}")
 
 
-def image_generator(image_size=32, latent_dim=100, num_feat=64, sagan=False, attention_size=16, name=None):
+def image_generator(image_size=32, latent_dim=100, num_feat=64, sagan=False, attention_size=16, upsample="transpose",
+                    name=None):
     """DCGAN or SAGAN generator: noise (latent_dim,) -> image (S, S, 3), tanh.
 
-    Dense to 4x4, then transposed 4x4 stride-2 convolutions with batch norm and ReLU, doubling the size.
+    Dense to 4x4, then upsampling steps with batch norm and ReLU, doubling the size: DCGAN's transposed 4x4
+    stride-2 convolutions, or (``upsample="resize"``) a nearest-neighbour doubling followed by a 3x3 convolution,
+    which cannot leave the faint 2-pixel checkerboard that uneven kernel overlap gives transposed convolutions
+    (Odena et al., 2016, "Deconvolution and Checkerboard Artifacts").
 
     Args:
         image_size: 32 (CIFAR-10) or 64 (faces).
@@ -148,25 +152,39 @@ def image_generator(image_size=32, latent_dim=100, num_feat=64, sagan=False, att
         num_feat: channels just before the output layer; 2x, 4x, ... towards 4x4.
         sagan: spectral normalisation in every layer and a self-attention block.
         attention_size: the feature-map size at which SAGAN attends (16 or 32).
+        upsample: "transpose" (DCGAN) or "resize" (nearest-neighbour doubling, then a 3x3 convolution).
         name: model name.
     """
     _check_size(image_size)
+    if upsample not in UPSAMPLERS:
+        raise ValueError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {upsample!r}")
     widths = _widths(image_size, num_feat)
     dense, convt = (SNDense, SNConv2DTranspose) if sagan else (layers.Dense, layers.Conv2DTranspose)
+    conv = SNConv2D if sagan else layers.Conv2D
+
+    def double(x, channels, **kwargs):  # (size, size, .) -> (2 size, 2 size, channels)
+        if upsample == "transpose":
+            return convt(channels, 4, strides=2, padding="same", kernel_initializer=INIT, **kwargs)(x)
+        x = layers.UpSampling2D(2, interpolation="nearest")(x)
+        return conv(channels, 3, padding="same", kernel_initializer=INIT, **kwargs)(x)
+
     noise = keras.Input((latent_dim,), name="noise")
     x = dense(4 * 4 * widths[0], use_bias=False, kernel_initializer=INIT)(noise)
     x = layers.Reshape((4, 4, widths[0]))(x)  # (4, 4, w0)
     x = layers.ReLU()(layers.BatchNormalization()(x))
     size = 4
     for w in widths[1:]:
-        x = convt(w, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)  # (2 size, ., w)
+        x = double(x, w, use_bias=False)  # (2 size, 2 size, w)
         x = layers.ReLU()(layers.BatchNormalization()(x))
         size *= 2
         if sagan and size == attention_size:
             x = SelfAttention(name=f"attention_{size}")(x)
-    out = convt(3, 4, strides=2, padding="same", kernel_initializer=INIT)(x)  # (S, S, 3)
+    out = double(x, 3)  # (S, S, 3)
     out = layers.Activation("tanh", dtype="float32")(out)
     return keras.Model(noise, out, name=name or ("sagan" if sagan else "dcgan") + f"{image_size}_generator")
+
+
+UPSAMPLERS = ("transpose", "resize")
 
 
 def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=16, name=None):

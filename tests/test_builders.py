@@ -35,6 +35,8 @@ CASES = {
                                 [np.zeros((2, 32, 32, 1), "float32"), np.zeros((2, 32, 32, 3), "float32")],
                                 (2, 2, 2, 1))],
     "image_generator": [({"image_size": 32, "latent_dim": 8, "num_feat": 4}, noise[:2, :8], (2, 32, 32, 3)),
+                        ({"image_size": 64, "latent_dim": 8, "num_feat": 4, "upsample": "resize"}, noise[:2, :8],
+                         (2, 64, 64, 3)),
                         ({"image_size": 64, "latent_dim": 8, "num_feat": 2, "sagan": True, "attention_size": 32},
                          noise[:2, :8], (2, 64, 64, 3))],
     "attribute_predictor": [({"image_size": 32, "num_feat": 4}, np.zeros((2, 32, 32, 3), "float32"), (2, 2))],

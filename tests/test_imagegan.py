@@ -98,6 +98,7 @@ def test_eval_rescores_a_shipped_model_against_held_out_images(tmp_path, weights
                 "--weights-dir", str(weights_dir)])
     metrics = read_manifest(weights_dir)["dcgan_faces64"]["metrics"]
     assert metrics["samples"] == 8 and metrics["frechet_real_images"] == 3
+    assert metrics["checkerboard"] > 0 and metrics["checkerboard_real"] > 0
     assert metrics["frechet_real_test_vs_train"] > 0 and metrics["frechet_best"] == metrics["frechet"] < 1e9
     meter = FrechetMeter(dcgan.load_images(tmp_path / "faces" / "train", 64), FrechetFeatures("squeezenet", None))
     assert "frechet_real_test_vs_train" not in dcgan.baselines(meter, np.zeros((4, 64, 64, 3), np.uint8), None, 4)
@@ -105,19 +106,25 @@ def test_eval_rescores_a_shipped_model_against_held_out_images(tmp_path, weights
 
 def test_dcgan_and_sagan_train_resume_and_export(tmp_path, weights_dir):
     from models import BUILDERS
-    from models.weights import load_model
+    from models.weights import load_model, read_manifest
     from training import dcgan
     tar = tiny_cifar_tar(tmp_path / "c.tar.gz")
-    for arch in ("dcgan", "sagan"):
-        common = ["--arch", arch, "--name", f"{arch}_tiny", "--data", str(tar), "--g-feat", "4", "--d-feat", "4",
-                  "--batch-size", "4", "--ckpt-every", "1", "--out", str(tmp_path / arch), "--fd-every", "0",
-                  "--weights-dir", str(weights_dir)]
+    for arch, upsample in (("dcgan", "transpose"), ("sagan", "transpose"), ("dcgan", "resize")):
+        name = f"{arch}_{upsample}_tiny"
+        common = ["--arch", arch, "--name", name, "--data", str(tar), "--g-feat", "4", "--d-feat", "4",
+                  "--batch-size", "4", "--ckpt-every", "1", "--out", str(tmp_path / name), "--fd-every", "0",
+                  "--upsample", upsample, "--weights-dir", str(weights_dir)]
         dcgan.main(common + ["--steps", "1"])
         dcgan.main(common + ["--steps", "2", "--export"])  # resumes at step 1
-        entry = load_model(f"{arch}_tiny")
+        entry = load_model(name)
         assert entry.output_shape == (None, 32, 32, 3)
-        assert (tmp_path / arch / "samples" / "step_0000002.png").exists()
-    assert any(isinstance(layer, imagegan.SelfAttention) for layer in load_model("sagan_tiny").layers)
+        assert (tmp_path / name / "samples" / "step_0000002.png").exists()
+    assert any(isinstance(layer, imagegan.SelfAttention) for layer in load_model("sagan_transpose_tiny").layers)
+    resize = load_model("dcgan_resize_tiny")
+    assert read_manifest(weights_dir)["dcgan_resize_tiny"]["args"]["upsample"] == "resize"
+    assert "upsample" not in read_manifest(weights_dir)["dcgan_transpose_tiny"]["args"]  # shipped entries unchanged
+    assert any(isinstance(layer, keras.layers.UpSampling2D) for layer in resize.layers)
+    assert not any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in resize.layers)
     assert BUILDERS["image_generator"] is imagegan.image_generator
 
 
@@ -162,3 +169,17 @@ def test_shipped_image_gan_samples_are_varied_pictures(name):
     flat = batch.reshape(64, -1)
     pairwise = np.abs(flat[:32] - flat[32:]).mean(axis=1)
     assert pairwise.min() > 0.05  # no two samples alike: no mode collapse
+
+
+def test_checkerboard_finds_a_2_pixel_pattern_and_not_smooth_detail():
+    from scipy.ndimage import gaussian_filter
+
+    from training import dcgan
+    rng = np.random.default_rng(0)
+    smooth = np.stack([np.clip(128 + 60 * gaussian_filter(rng.standard_normal((64, 64, 3)), (2, 2, 0)) * 4, 0, 255)
+                       for _ in range(4)]).astype(np.uint8)
+    board = (np.indices((64, 64)).sum(axis=0) % 2 * 2 - 1)[..., None] * 6  # +-6 grey levels, period 2
+    checked = np.clip(smooth.astype(int) + board, 0, 255).astype(np.uint8)
+    assert dcgan.checkerboard(smooth) < 2.0 < 5.0 < dcgan.checkerboard(checked)
+    with pytest.raises(ValueError, match="upsample must be one of transpose, resize"):
+        imagegan.image_generator(upsample="bilinear")
