@@ -58,6 +58,18 @@ def test_reader_and_directions_are_exported_measured_and_deterministic(steered, 
         np.testing.assert_allclose(first[k]["direction"], again[k]["direction"], atol=1e-5)
 
 
+def test_steer_refits_a_retrained_generator_with_the_shipped_reader(steered, weights_dir):
+    from training import attributes
+    reader_before = manifest(weights_dir)["face_attributes"]["sha256"]
+    export_tiny_imagegan(weights_dir, "dcgan_faces64", seed=5)  # "retrained": another noise space, no edits yet
+    assert "edits" not in manifest(weights_dir)["dcgan_faces64"]
+    attributes.main(["steer", "--fit-faces", "300", "--eval-faces", "50", "--weights-dir", str(weights_dir)])
+    models = manifest(weights_dir)
+    assert models["face_attributes"]["sha256"] == reader_before  # the reader is kept, not retrained
+    assert set(models["dcgan_faces64"]["edits"]) == {"age", "male"}
+    assert models["dcgan_faces64"]["edits_eval"]["reader_sha256"] == reader_before
+
+
 def test_directions_are_independent_of_the_other_attributes_gradient():
     from training.attributes import fit_directions
     rng = np.random.default_rng(0)

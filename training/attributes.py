@@ -2,6 +2,7 @@
 face GAN's noise that move them (the TL-GAN / InterFaceGAN way), and measure how well the edits work.
 
     python -m training.attributes --data ../shared/data/faces --model dcgan_faces64 --export
+    python -m training.attributes steer --model dcgan_faces64   # after retraining the GAN: the shipped reader
 
 Every face photo carries its person's age (the file name ``IIIIIAaa.jpg``: id, then age in years) and gender (ids
 from 07381 are men). The reader (``attribute_predictor``, exported as ``face_attributes``) labels 10,000 generated
@@ -12,8 +13,9 @@ and the tint where they were, and the reverse. An edit of ``a`` adds ``a * scale
 the noise (the noise has standard deviation 1 along any direction, so +-3 is three standard deviations). The
 directions and their measured effect go into the generator's manifest entry (``edits``, ``edits_eval``).
 
-The whole run takes a few minutes on a CPU, so it starts over rather than resuming; run it again after the face
-GAN is retrained (its noise space changes).
+The whole run takes a few minutes on a CPU, so it starts over rather than resuming. The face GAN's noise space
+changes when it is retrained: ``steer`` then fits and measures its new directions with the shipped reader (a
+minute), leaving the reader as it is.
 """
 
 import json
@@ -185,7 +187,18 @@ def main(argv=None):
     p.add_argument("--export", action="store_true", help="write the reader and the directions into --weights-dir")
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     p.add_argument("--limit", type=int, help="use only this many photos per split (tests)")
+    p = sub.add_parser("steer", help="fit and measure the directions of a (retrained) face GAN with the shipped "
+                                     "reader, without training a new one")
+    p.add_argument("--model", default="dcgan_faces64", help="the face GAN to steer")
+    p.add_argument("--fit-faces", type=int, default=10_000, help="generated faces the directions are fitted on")
+    p.add_argument("--eval-faces", type=int, default=1_000, help="new generated faces the edits are measured on")
+    p.add_argument("--scale", type=float, default=1.5, help="noise moved per unit of edit, in standard deviations")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     args = flags.parse(parser, MODULE, argv)
+    if args.command == "steer":
+        reader = load_model(READER, args.weights_dir, dtype="float32")
+        return steer(args.model, reader, args.weights_dir, args.fit_faces, args.eval_faces, args.seed, args.scale)
     data = Path(args.data)
     x, y = load_faces(data / "train", limit=args.limit)
     xv, yv = load_faces(data / "val", limit=args.limit)
