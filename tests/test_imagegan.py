@@ -1,5 +1,7 @@
 """SAGAN's layers: spectral normalisation and self-attention."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -183,3 +185,32 @@ def test_checkerboard_finds_a_2_pixel_pattern_and_not_smooth_detail():
     assert dcgan.checkerboard(smooth) < 2.0 < 5.0 < dcgan.checkerboard(checked)
     with pytest.raises(ValueError, match="upsample must be one of transpose, resize"):
         imagegan.image_generator(upsample="bilinear")
+
+
+def test_keep_best_exports_the_generator_of_the_lowest_distance(tmp_path, weights_dir, monkeypatch):
+    """A GAN can get worse late in a run: with --keep-best the export is the generator measured best (kept, with
+    its step, in the run folder and the parked one), not the last one."""
+    from models.weights import load_model, read_manifest
+    from training import dcgan
+    distances = iter([5.0, 3.0, 4.0])  # step 2 is the best of steps 1, 2, 3
+    monkeypatch.setattr(dcgan.perceptual, "frechet_features", lambda net, weights, size: FrechetFeatures(
+        net, None, size))
+    monkeypatch.setattr(dcgan.FrechetMeter, "distance", lambda self, batch: next(distances, 9.0))
+    kept = {}
+    real_keep = dcgan.keep_if_best
+
+    def spy(generator, step, distance, out, park=None):
+        if real_keep(generator, step, distance, out, park):
+            kept[step] = generator.get_weights()
+    monkeypatch.setattr(dcgan, "keep_if_best", spy)
+    tar = tiny_cifar_tar(tmp_path / "c.tar.gz")
+    dcgan.main(["--name", "best_tiny", "--data", str(tar), "--g-feat", "4", "--d-feat", "4", "--batch-size", "4",
+                "--steps", "3", "--ckpt-every", "1", "--fd-every", "1", "--fd-samples", "4", "--keep-best",
+                "--out", str(tmp_path / "run"), "--park", str(tmp_path / "park"), "--export",
+                "--weights-dir", str(weights_dir)])
+    assert sorted(kept) == [1, 2]
+    assert json.loads((tmp_path / "park" / "best.json").read_text()) == {"step": 2, "frechet": 3.0}
+    entry = read_manifest(weights_dir)["best_tiny"]
+    assert entry["steps"] == 2 and entry["selected"]["step"] == 2 and entry["selected"]["run_steps"] == 3
+    for a, b in zip(load_model("best_tiny").get_weights(), kept[2]):
+        np.testing.assert_array_equal(a, b)

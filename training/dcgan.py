@@ -18,6 +18,7 @@ self-attention, hinge loss, two time-scale learning rates (G 1e-4, D 4e-4), Adam
 
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import tensorflow as tf
 from PIL import Image
 
 from models import BUILDERS, imagegan, images, quality
+from models.uploads import write_atomic
 from models.weights import DEFAULT_DIR, load_model, read_manifest
 from training import checkpoints, distribute, export, flags, inputs, metrics, perceptual, records, trainer
 from training.gan import GAN
@@ -173,21 +175,32 @@ def train(args):
     def eval_fn():
         if meter is None or run.step % args.fd_every:
             return None
-        return {"frechet": meter.distance(generate(shipped_generator(), args.fd_samples, arch["latent_dim"], 7))}
+        shipped = shipped_generator()
+        distance = meter.distance(generate(shipped, args.fd_samples, arch["latent_dim"], 7))
+        if args.keep_best:
+            keep_if_best(shipped, run.step, distance, run.out, args.park)
+        return {"frechet": distance}
 
     print(f"{args.name} ({args.arch}): G {generator.count_params():,} params, D {discriminator.count_params():,} "
           f"params, {len(x):,} images at {args.image_size}px, batch {args.batch_size}, {args.steps} steps -> {out}",
           flush=True)
     trainer.fit(gan, make_dataset(x, args.batch_size, args.seed), run, args, sample_grid, eval_fn)
     if args.export and distribute.is_chief():
-        final = shipped_generator()
+        final, steps, best = shipped_generator(), run.step, read_best(run.out, args.park) if args.keep_best else None
+        if best:
+            final.load_weights(best["path"])
+            steps = best["step"]
+            print(f"exporting the generator of step {steps} (Frechet {best['frechet']}, the lowest measured)",
+                  flush=True)
         entry = export.export(final, args.name, "image_generator", g_args, args.weights_dir, run.out, task="images",
                               title=args.title or args.name, arch=args.arch,
                               dataset=str(args.data or "keras.datasets.cifar10") + f" ({len(x):,} images)",
-                              steps=run.step, batch_size=args.batch_size,
+                              steps=steps, batch_size=args.batch_size,
                               train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
                               ema=args.ema, discriminator={"builder": "image_discriminator", "args": d_args,
-                                                           "params": int(discriminator.count_params())})
+                                                           "params": int(discriminator.count_params())},
+                              **({"selected": {"by": "lowest Frechet distance measured during training",
+                                               "step": best["step"], "run_steps": run.step}} if best else {}))
         if meter is not None:
             evaluate(args.name, final, meter, x, args, entry)
 
@@ -198,6 +211,34 @@ def checkerboard(batch_uint8, n=500):
     blur, sigma 1); 1.0 means no more power on the 2-pixel grid than around it. Real faces score about 1.6."""
     return round(float(np.mean([quality.mesh_score(img, cv2.GaussianBlur(img, (0, 0), 1.0), scale=2, size=img.shape[0],
                                                    border=0) for img in batch_uint8[:n]])), 3)
+
+
+BEST = "best.weights.h5"  # with --keep-best: the shipped (averaged) generator of the lowest distance so far
+
+
+def keep_if_best(generator, step, distance, out, park=None):
+    """With ``--keep-best``: if ``distance`` is the lowest measured in this run (``best.json``), save
+    ``generator``'s weights as ``best.weights.h5`` (and ``best.json``: step, distance) in the run folder and the
+    parked one, each file under a temporary name and then renamed. Returns whether it was kept."""
+    best = read_best(out, park)
+    if best and best["frechet"] <= distance:
+        return False
+    for folder in [Path(out)] + ([Path(park)] if park else []):
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{BEST}.tmp.weights.h5"
+        generator.save_weights(tmp)
+        os.replace(tmp, folder / BEST)
+        write_atomic(folder / "best.json", json.dumps({"step": int(step), "frechet": float(distance)}).encode())
+    return True
+
+
+def read_best(out, park=None):
+    """``best.json`` of a ``--keep-best`` run (from its folder, else its parked one) with ``path``, the weights
+    beside it; None if there is none yet."""
+    for folder in [Path(out)] + ([Path(park)] if park else []):
+        if (folder / "best.json").exists() and (folder / BEST).exists():
+            return {**json.loads((folder / "best.json").read_text()), "path": folder / BEST}
+    return None
 
 
 def evaluate(name, generator, meter, x, args, entry):
@@ -252,6 +293,9 @@ def main(argv=None):
     p.add_argument("--ema", type=float, default=0.999, help="ship this moving average of G's weights (0: off)")
     p.add_argument("--fd-every", type=int, default=2000, help="Frechet distance every N steps (0: off)")
     p.add_argument("--fd-samples", type=int, default=10_000)
+    p.add_argument("--keep-best", action="store_true",
+                   help="keep the generator of the lowest Frechet distance measured (every --fd-every steps) and "
+                        "export that one; a GAN can get worse as its discriminator takes over")
     p.add_argument("--val", help=VAL_HELP)
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
