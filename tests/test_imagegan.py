@@ -214,3 +214,9 @@ def test_keep_best_exports_the_generator_of_the_lowest_distance(tmp_path, weight
     assert entry["steps"] == 2 and entry["selected"]["step"] == 2 and entry["selected"]["run_steps"] == 3
     for a, b in zip(load_model("best_tiny").get_weights(), kept[2]):
         np.testing.assert_array_equal(a, b)
+    distances = iter([7.0])  # a fresh run in the same folders: the old best (3.0) is not its best
+    kept.clear()
+    dcgan.main(["--name", "best_tiny", "--data", str(tar), "--g-feat", "4", "--d-feat", "4", "--batch-size", "4",
+                "--steps", "1", "--ckpt-every", "1", "--fd-every", "1", "--fd-samples", "4", "--keep-best", "--fresh",
+                "--out", str(tmp_path / "run"), "--park", str(tmp_path / "park"), "--weights-dir", str(weights_dir)])
+    assert sorted(kept) == [1] and dcgan.read_best(tmp_path / "run")["frechet"] == 7.0

@@ -158,6 +158,8 @@ def train(args):
               "discriminator": ["image_discriminator", d_args], "args": vars(args), "command": args.command_line}
     run = checkpoints.Run(out, config, g_opt, park=args.park, generator=generator, discriminator=discriminator,
                           g_optimizer=g_opt, d_optimizer=d_opt)
+    if args.fresh:  # a new run: the best of an earlier one in this folder is not this run's
+        forget_best(run.out, args.park)
     fixed = np.random.default_rng(1234).standard_normal((64, arch["latent_dim"])).astype("float32")
     standing = np.random.default_rng(4321).standard_normal((2048, arch["latent_dim"])).astype("float32")
 
@@ -230,6 +232,13 @@ def keep_if_best(generator, step, distance, out, park=None):
         os.replace(tmp, folder / BEST)
         write_atomic(folder / "best.json", json.dumps({"step": int(step), "frechet": float(distance)}).encode())
     return True
+
+
+def forget_best(out, park=None):
+    """Remove a ``--keep-best`` record from the run folder and the parked one (``--fresh``)."""
+    for folder in [Path(out)] + ([Path(park)] if park else []):
+        for name in ("best.json", BEST):  # the record first: weights without it are never read
+            (folder / name).unlink(missing_ok=True)
 
 
 def read_best(out, park=None):
