@@ -91,7 +91,9 @@ def test_eval_rescores_a_shipped_model_against_held_out_images(tmp_path, weights
             Image.fromarray(rng.integers(0, high, (70, 70, 3), np.uint8)).save(tmp_path / "faces" / split / f"{i}.png")
     assert dcgan.held_out(tmp_path / "faces" / "train", 64, 10).shape == (3, 64, 64, 3)
     assert dcgan.held_out(tmp_path / "faces" / "val", 64, 10) is None  # no val/ beside it
-    export_tiny_imagegan(weights_dir, "dcgan_faces64")
+    entry = export_tiny_imagegan(weights_dir, "dcgan_faces64")
+    from training import export
+    export.write_manifest_entry(weights_dir, "dcgan_faces64", {**entry, "metrics": {"face_detected": {"real": 1}}})
     (weights_dir / "history" / "dcgan_faces64").mkdir(parents=True)
     (weights_dir / "history" / "dcgan_faces64" / "eval.csv").write_text("step,seconds,frechet\n2,1.0,1e9\n")
     monkeypatch.setattr(dcgan.perceptual, "frechet_features", lambda net, weights, size: FrechetFeatures(
@@ -101,6 +103,7 @@ def test_eval_rescores_a_shipped_model_against_held_out_images(tmp_path, weights
     metrics = read_manifest(weights_dir)["dcgan_faces64"]["metrics"]
     assert metrics["samples"] == 8 and metrics["frechet_real_images"] == 3
     assert metrics["checkerboard"] > 0 and metrics["checkerboard_real"] > 0
+    assert metrics["face_detected"] == {"real": 1}  # the face detector's shares are not the eval's to drop
     assert metrics["frechet_real_test_vs_train"] > 0 and metrics["frechet_best"] == metrics["frechet"] < 1e9
     meter = FrechetMeter(dcgan.load_images(tmp_path / "faces" / "train", 64), FrechetFeatures("squeezenet", None))
     assert "frechet_real_test_vs_train" not in dcgan.baselines(meter, np.zeros((4, 64, 64, 3), np.uint8), None, 4)

@@ -263,7 +263,7 @@ def evaluate(name, generator, meter, x, args, entry):
               **baselines(meter, x, real, n), "checkerboard": checkerboard(samples)}
     if real is not None:
         result["checkerboard_real"] = checkerboard(real)
-    entry["metrics"] = result
+    entry["metrics"] = {**entry.get("metrics", {}), **result}  # a re-score keeps the others (facecheck's)
     export.write_manifest_entry(args.weights_dir, name, entry)
     print(json.dumps(result), flush=True)
     return result
