@@ -207,10 +207,10 @@ def test_keep_best_exports_the_generator_of_the_lowest_distance(tmp_path, weight
             kept[step] = generator.get_weights()
     monkeypatch.setattr(dcgan, "keep_if_best", spy)
     tar = tiny_cifar_tar(tmp_path / "c.tar.gz")
-    dcgan.main(["--name", "best_tiny", "--data", str(tar), "--g-feat", "4", "--d-feat", "4", "--batch-size", "4",
-                "--steps", "3", "--ckpt-every", "1", "--fd-every", "1", "--fd-samples", "4", "--keep-best",
-                "--out", str(tmp_path / "run"), "--park", str(tmp_path / "park"), "--export",
-                "--weights-dir", str(weights_dir)])
+    common = ["--name", "best_tiny", "--data", str(tar), "--g-feat", "4", "--d-feat", "4", "--batch-size", "4",
+              "--ckpt-every", "1", "--fd-every", "1", "--fd-samples", "4", "--keep-best", "--out",
+              str(tmp_path / "run"), "--park", str(tmp_path / "park"), "--weights-dir", str(weights_dir)]
+    dcgan.main(common + ["--steps", "3", "--export"])
     assert sorted(kept) == [1, 2]
     assert json.loads((tmp_path / "park" / "best.json").read_text()) == {"step": 2, "frechet": 3.0}
     entry = read_manifest(weights_dir)["best_tiny"]
@@ -219,7 +219,5 @@ def test_keep_best_exports_the_generator_of_the_lowest_distance(tmp_path, weight
         np.testing.assert_array_equal(a, b)
     distances = iter([7.0])  # a fresh run in the same folders: the old best (3.0) is not its best
     kept.clear()
-    dcgan.main(["--name", "best_tiny", "--data", str(tar), "--g-feat", "4", "--d-feat", "4", "--batch-size", "4",
-                "--steps", "1", "--ckpt-every", "1", "--fd-every", "1", "--fd-samples", "4", "--keep-best", "--fresh",
-                "--out", str(tmp_path / "run"), "--park", str(tmp_path / "park"), "--weights-dir", str(weights_dir)])
+    dcgan.main(common + ["--steps", "1", "--fresh"])
     assert sorted(kept) == [1] and dcgan.read_best(tmp_path / "run")["frechet"] == 7.0

@@ -173,28 +173,28 @@ def steer(model, reader, weights_dir, n_fit, n_eval, seed, scale):
     return entry
 
 
+def add_steering_args(p):
+    """The flags ``train`` and ``steer`` share: which GAN, how its directions are fitted and measured, where."""
+    p.add_argument("--model", default="dcgan_faces64", help="the face GAN to steer")
+    p.add_argument("--fit-faces", type=int, default=10_000, help="generated faces the directions are fitted on")
+    p.add_argument("--eval-faces", type=int, default=1_000, help="new generated faces the edits are measured on")
+    p.add_argument("--scale", type=float, default=1.5, help="noise moved per unit of edit, in standard deviations")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
+
+
 def main(argv=None):
     parser, sub = flags.cli(MODULE, __doc__)
     p = sub.add_parser("train", help="train the reader, then fit and measure the directions (the default)")
     p.add_argument("--data", required=True, help="the faces folder, with train/ and val/")
-    p.add_argument("--model", default="dcgan_faces64", help="the face GAN to steer")
     p.add_argument("--epochs", type=int, default=25)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--fit-faces", type=int, default=10_000, help="generated faces the directions are fitted on")
-    p.add_argument("--eval-faces", type=int, default=1_000, help="new generated faces the edits are measured on")
-    p.add_argument("--scale", type=float, default=1.5, help="noise moved per unit of edit, in standard deviations")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--export", action="store_true", help="write the reader and the directions into --weights-dir")
-    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     p.add_argument("--limit", type=int, help="use only this many photos per split (tests)")
+    add_steering_args(p)
     p = sub.add_parser("steer", help="fit and measure the directions of a (retrained) face GAN with the shipped "
                                      "reader, without training a new one")
-    p.add_argument("--model", default="dcgan_faces64", help="the face GAN to steer")
-    p.add_argument("--fit-faces", type=int, default=10_000, help="generated faces the directions are fitted on")
-    p.add_argument("--eval-faces", type=int, default=1_000, help="new generated faces the edits are measured on")
-    p.add_argument("--scale", type=float, default=1.5, help="noise moved per unit of edit, in standard deviations")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
+    add_steering_args(p)
     args = flags.parse(parser, MODULE, argv)
     if args.command == "steer":
         reader = load_model(READER, args.weights_dir, dtype="float32")

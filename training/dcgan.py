@@ -218,6 +218,11 @@ def checkerboard(batch_uint8, n=500):
 BEST = "best.weights.h5"  # with --keep-best: the shipped (averaged) generator of the lowest distance so far
 
 
+def _best_folders(out, park=None):
+    """Where a ``--keep-best`` record lives: the run folder, then the parked one (``--park``)."""
+    return [Path(out)] + ([Path(park)] if park else [])
+
+
 def keep_if_best(generator, step, distance, out, park=None):
     """With ``--keep-best``: if ``distance`` is the lowest measured in this run (``best.json``), save
     ``generator``'s weights as ``best.weights.h5`` (and ``best.json``: step, distance) in the run folder and the
@@ -225,7 +230,7 @@ def keep_if_best(generator, step, distance, out, park=None):
     best = read_best(out, park)
     if best and best["frechet"] <= distance:
         return False
-    for folder in [Path(out)] + ([Path(park)] if park else []):
+    for folder in _best_folders(out, park):
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{BEST}.tmp.weights.h5"
         generator.save_weights(tmp)
@@ -236,7 +241,7 @@ def keep_if_best(generator, step, distance, out, park=None):
 
 def forget_best(out, park=None):
     """Remove a ``--keep-best`` record from the run folder and the parked one (``--fresh``)."""
-    for folder in [Path(out)] + ([Path(park)] if park else []):
+    for folder in _best_folders(out, park):
         for name in ("best.json", BEST):  # the record first: weights without it are never read
             (folder / name).unlink(missing_ok=True)
 
@@ -244,7 +249,7 @@ def forget_best(out, park=None):
 def read_best(out, park=None):
     """``best.json`` of a ``--keep-best`` run (from its folder, else its parked one) with ``path``, the weights
     beside it; None if there is none yet."""
-    for folder in [Path(out)] + ([Path(park)] if park else []):
+    for folder in _best_folders(out, park):
         if (folder / "best.json").exists() and (folder / BEST).exists():
             return {**json.loads((folder / "best.json").read_text()), "path": folder / BEST}
     return None
