@@ -272,6 +272,18 @@ def test_decay_steps_take_the_rates_linearly_to_zero_and_survive_a_resume(tmp_pa
     assert parked_rates() == pytest.approx([1e-4, 1e-4])
 
 
+def test_a_run_resumed_between_checkpoints_keeps_their_steps(tmp_path):
+    """A run stopped at step 3 (say by SIGTERM) with --ckpt-every 2 checkpoints again at 4, 6 and 8, not at 5 and 7
+    (Keras counts its epochs from the resumed step): evaluations scheduled by step would otherwise never run."""
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    args = ["--variant", "gan", "--data", str(data), "--batch-size", "8", "--ckpt-every", "2",
+            "--out", str(tmp_path / "run")]
+    train_digits.main(args + ["--steps", "3"])
+    train_digits.main(args + ["--steps", "8"])
+    saved = sorted(int(p.stem.split("_")[1]) for p in (tmp_path / "run" / "samples").glob("step_*.png"))
+    assert saved == [2, 3, 4, 6, 8]
+
+
 def test_training_time_leaves_out_a_pause(tmp_path):
     """A run paused with SIGSTOP (or Ctrl-Z) and continued: the wall time of the pause is not training time."""
     run = SimpleNamespace(out=tmp_path, chief=False, step=1, train_seconds=tf.Variable(0.0, dtype=tf.float64),

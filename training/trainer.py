@@ -118,15 +118,19 @@ def recalibrate_batch_norm(model, inputs):
 
 
 class RunCallback(keras.callbacks.Callback):
-    """Logs scalars, saves a checkpoint and a fixed-seed sample grid every chunk, and a progress GIF at the end.
+    """Logs scalars, saves a checkpoint and a fixed-seed sample grid every ``ckpt_every`` steps (and at the last
+    step), and a progress GIF at the end.
 
-    ``sample_fn()`` returns a uint8 grid of the current model's samples; the optional ``eval_fn()`` returns a
-    dict of validation metrics, logged beside the losses and appended to ``eval.csv``.
+    The checkpoints fall on multiples of ``ckpt_every`` even when a run resumed between two of them (a SIGTERM
+    saves mid-chunk), so the evaluations that ``eval_fn`` schedules by step still happen. ``sample_fn()``
+    returns a uint8 grid of the current model's samples; the optional ``eval_fn()`` returns a dict of
+    validation metrics, logged beside the losses and appended to ``eval.csv``.
     """
 
-    def __init__(self, run, sample_fn, log_every, total_steps, eval_fn=None):
+    def __init__(self, run, sample_fn, log_every, total_steps, eval_fn=None, ckpt_every=None):
         super().__init__()
         self.run, self.sample_fn, self.log_every, self.total_steps = run, sample_fn, log_every, total_steps
+        self.ckpt_every = ckpt_every or total_steps
         self.eval_fn = eval_fn
         self.writer = tf.summary.create_file_writer(str(run.out / "logs")) if run.chief else None
         self.csv_path = run.out / "log.csv"
@@ -156,11 +160,12 @@ class RunCallback(keras.callbacks.Callback):
             self.run.train_seconds.assign_add(now - self.t_last)
         self.t_last, self.paused = now, False
         step = self.run.step
+        if step % self.log_every == 0 and self.run.chief:
+            self._record(self.csv_path, step, {k: float(v) for k, v in (logs or {}).items()})
         if step >= self.total_steps:  # --steps not a multiple of --ckpt-every: end inside the chunk
             self.model.stop_training = True
-        if step % self.log_every or not self.run.chief:
-            return
-        self._record(self.csv_path, step, {k: float(v) for k, v in (logs or {}).items()})
+        if step % self.ckpt_every == 0 or step >= self.total_steps:
+            self._chunk_end(step, logs)
 
     def _record(self, path, step, values):
         """Scalars to TensorBoard and a row of the CSV file ``path``."""
@@ -174,8 +179,9 @@ class RunCallback(keras.callbacks.Callback):
                 w.writerow(["step", "seconds"] + list(values))
             w.writerow([step, round(float(self.run.train_seconds.numpy()), 1)] + [f"{v:.7g}" for v in values.values()])
 
-    def on_epoch_end(self, epoch, logs=None):
-        step = self.run.step
+    def _chunk_end(self, step, logs):
+        """Checkpoint, sample grid, evaluation and park at ``step``. Keras's epochs (``ckpt_every`` steps each,
+        counted from where the run resumed) only pace ``fit``; this runs on the step count itself."""
         self.run.save()
         if not self.run.chief:
             return
@@ -248,7 +254,7 @@ def fit(model, dataset, run, args, sample_fn, eval_fn=None):
     if start >= args.steps:
         print(f"already at step {start} >= --steps {args.steps}; nothing to train", flush=True)
         return
-    callbacks = [RunCallback(run, sample_fn, args.log_every, args.steps, eval_fn)] + ([decay] if decay else [])
+    callbacks = [RunCallback(run, sample_fn, args.log_every, args.steps, eval_fn, args.ckpt_every)] + ([decay] if decay else [])
     with _interrupt_on_sigterm():
         try:
             model.fit(dataset, epochs=chunks, steps_per_epoch=args.ckpt_every,
