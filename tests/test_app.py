@@ -1,5 +1,7 @@
 """Streamlit AppTest: the home and digits pages, including a damaged weights file."""
 
+import logging
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -234,6 +236,25 @@ def test_history_page_shows_every_recorded_model():
     titles = [m.value for m in at.markdown if m.value.startswith("**")]
     assert len(charts) >= 4 and "**Discriminator loss** (`d_loss`)" in titles
     assert any("guessing" in c.value for c in at.caption)
+
+
+def test_a_link_to_an_image_gan_opens_it_without_a_widget_warning(weights_dir, caplog):
+    """``?model=`` sets the model through session state; a selectbox also given a default index then logs a
+    warning with a stack on every such visit (the faces, the default, are not the first model)."""
+    from tests.conftest import export_tiny_imagegan
+    export_tiny_imagegan(weights_dir, "dcgan_faces64")
+    export_tiny_imagegan(weights_dir, "dcgan_cifar10", image_size=32)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("views/images.py")
+    at.query_params["model"] = "dcgan_faces64"
+    policies = logging.getLogger("streamlit.elements.lib.policies")  # Streamlit's loggers do not propagate
+    policies.addHandler(caplog.handler)
+    try:
+        at.run()
+    finally:
+        policies.removeHandler(caplog.handler)
+    assert not at.exception and at.selectbox(key="img_model").value == "dcgan_faces64"
+    assert not [r for r in caplog.records if "Session State API" in r.getMessage()]
 
 
 def test_image_gan_page_generates_and_chains_the_face_upscaler(weights_dir):

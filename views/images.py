@@ -17,9 +17,11 @@ st.caption("Generators that learned to paint small colour images from noise: 32x
 with st.expander("How this works", icon=":material/school:"):
     st.markdown(
         "**DCGAN** (2015) turns 100 random numbers into an image with transposed convolutions and batch norm; "
-        "its discriminator mirrors it. **SAGAN** (2019) adds *self-attention*, so distant parts of the image "
-        "can agree (the two eyes of a face, the two ends of a car), and *spectral normalisation*, which keeps "
-        "the discriminator's judgements smooth so training stays stable.\n\n"
+        "its discriminator mirrors it. Our face generator doubles its maps by resizing and then convolves "
+        "instead, which cannot paint the faint 2-pixel checkerboard that transposed convolutions leave. "
+        "**SAGAN** (2019) adds *self-attention*, so distant parts of the image can agree (the two eyes of a "
+        "face, the two ends of a car), and *spectral normalisation*, which keeps the discriminator's judgements "
+        "smooth so training stays stable.\n\n"
         "*Upscale to 256* sends the 64x64 faces through our face super-resolution GAN (4x).")
 
 models = ui.models_or_stop("images", "image GAN",
@@ -39,8 +41,9 @@ def generate():
     page, so the walk below follows)."""
     controls, output = ui.result_first("images_block").columns([1, 2], gap="large")
     with controls:
-        name = st.selectbox("Model", names, index=names.index(FACES) if FACES in names else 0,
-                            format_func=lambda n: models[n].get("title", n), key="img_model")
+        # the default through session state, like a ?model= link's value: a widget given both logs a warning
+        st.session_state.setdefault("img_model", FACES if FACES in names else names[0])
+        name = st.selectbox("Model", names, format_func=lambda n: models[n].get("title", n), key="img_model")
         mode = st.radio("Show", ["Grid", "Single image"], horizontal=True, key="img_mode")
         n = st.slider("How many", 4, 64, 16, step=4, key="img_n") if mode == "Grid" else 1
         seed = ui.seed_controls("img_seed")
