@@ -87,6 +87,23 @@ def test_a_damaged_sample_grid_never_stops_a_gif_or_an_export(tmp_path):
     assert "gif" in files
 
 
+def test_a_shipped_progress_gif_drops_frames_to_stay_small(tmp_path, monkeypatch):
+    """History files in weights/ stay small (1.5 MB each): a long run's GIF keeps fewer frames, first and last in."""
+    from training import records
+    samples = tmp_path / "run" / "samples"
+    samples.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for step in range(1, 25):  # noise compresses badly: about 12 KB a frame, 24 frames
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(samples / f"step_{step:07d}.png")
+    monkeypatch.setattr(records, "GIF_BYTES", 100_000)
+    gif = tmp_path / "weights" / records.save_history(tmp_path / "run", tmp_path / "weights", "m")["gif"]
+    with Image.open(gif) as im:
+        assert gif.stat().st_size <= 100_000 and 2 <= im.n_frames < 24
+        im.seek(im.n_frames - 1)
+        last = np.asarray(im.convert("RGB"), np.int16)
+    assert np.abs(last - np.asarray(Image.open(samples / "step_0000024.png"), np.int16)).mean() < 40  # the last
+
+
 @pytest.mark.timeout(300)
 def test_sigterm_saves_a_checkpoint_exits_in_one_line_and_the_run_goes_on(tmp_path):
     import signal

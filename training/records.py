@@ -64,10 +64,13 @@ def csv_series(rows):
     return out
 
 
+GIF_BYTES = 1_200_000  # a shipped progress GIF stays small (tests/test_weights.py allows 1.5 MB a history file)
+
+
 def save_history(out, weights_dir, name, max_frames=24, max_side=256):
     """Keep a run's learning record beside its weights, for the app's "How they learned" page and the README:
     ``weights/history/NAME/`` gets log.csv, eval.csv, a progress GIF (at most ``max_frames`` frames of at most
-    ``max_side`` pixels, so the repository stays small) and curves.png. Returns the files, relative to
+    ``max_side`` pixels, and fewer while it is over ``GIF_BYTES``, so the repository stays small) and curves.png. Returns the files, relative to
     ``weights_dir``."""
     out, weights_dir = Path(out), Path(weights_dir)
     dest = weights_dir / "history" / name
@@ -79,18 +82,13 @@ def save_history(out, weights_dir, name, max_frames=24, max_side=256):
             files[fname.split(".")[0]] = f"history/{name}/{fname}"
             rows.append(read_csv(out / fname))
     paths = sorted((out / "samples").glob("step_*.png"))
-    if paths:
-        keep = np.unique(np.linspace(0, len(paths) - 1, min(max_frames, len(paths))).round().astype(int))
-        frames = []
-        for i in keep:
-            im = read_grid(paths[i])
-            if im is not None:
-                im = im.convert("RGB")
-                im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-                frames.append(np.asarray(im))
-        if frames:
-            write_atomic(dest / "progress.gif", images.gif_bytes(frames, duration_ms=250))
-            files["gif"] = f"history/{name}/progress.gif"
+    count, gif = min(max_frames, len(paths)), None
+    while count and (gif is None or len(gif) > GIF_BYTES and count > 2):  # fewer frames until it is small
+        count = count if gif is None else max(2, count * 2 // 3)
+        gif = _gif([paths[i] for i in _spaced(len(paths), count)], 250, max_side)
+    if gif:
+        write_atomic(dest / "progress.gif", gif)
+        files["gif"] = f"history/{name}/progress.gif"
     series = {k: v for r in rows for k, v in csv_series(r).items()}
     if plot_curves(series, dest / "curves.png"):
         files["curves"] = f"history/{name}/curves.png"
@@ -100,15 +98,30 @@ def save_history(out, weights_dir, name, max_frames=24, max_side=256):
 def write_progress_gif(out, max_frames=60):
     """Animate the run's sample grids (at most ``max_frames``, evenly spaced) into ``progress.gif``."""
     paths = sorted((Path(out) / "samples").glob("step_*.png"))
-    if not paths:
-        return None
-    keep = np.unique(np.linspace(0, len(paths) - 1, min(max_frames, len(paths))).round().astype(int))
-    frames = [np.asarray(im) for im in (read_grid(paths[i]) for i in keep) if im is not None]
-    if not frames:
+    gif = _gif([paths[i] for i in _spaced(len(paths), max_frames)], 150)
+    if gif is None:
         return None
     target = Path(out) / "progress.gif"
-    write_atomic(target, images.gif_bytes(frames, duration_ms=150))
+    write_atomic(target, gif)
     return target
+
+
+def _spaced(total, count):
+    """At most ``count`` evenly spaced indices of ``total`` items, the first and the last among them."""
+    return np.unique(np.linspace(0, total - 1, min(count, total)).round().astype(int)) if total else []
+
+
+def _gif(paths, duration_ms, max_side=None):
+    """The sample grids at ``paths`` (damaged ones skipped, each shrunk to ``max_side`` if given) as GIF bytes,
+    or None if none could be read."""
+    frames = []
+    for im in map(read_grid, paths):
+        if im is not None:
+            if max_side:
+                im = im.convert("RGB")
+                im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            frames.append(np.asarray(im))
+    return images.gif_bytes(frames, duration_ms=duration_ms) if frames else None
 
 
 def read_csv(path):
