@@ -87,6 +87,16 @@ def test_a_damaged_sample_grid_never_stops_a_gif_or_an_export(tmp_path):
     assert "gif" in files
 
 
+@pytest.mark.timeout(60)
+def test_a_run_whose_sample_grids_are_all_damaged_exports_without_a_gif(tmp_path):
+    from training import records
+    samples = tmp_path / "run" / "samples"
+    samples.mkdir(parents=True)
+    (samples / "step_0000001.png").write_bytes(b"")
+    assert "gif" not in records.save_history(tmp_path / "run", tmp_path / "weights", "m")
+    assert records.write_progress_gif(tmp_path / "run") is None
+
+
 def test_a_shipped_progress_gif_drops_frames_to_stay_small(tmp_path, monkeypatch):
     """History files in weights/ stay small (1.5 MB each): a long run's GIF keeps fewer frames, first and last in."""
     from training import records

@@ -70,8 +70,8 @@ GIF_BYTES = 1_200_000  # a shipped progress GIF stays small (tests/test_weights.
 def save_history(out, weights_dir, name, max_frames=24, max_side=256):
     """Keep a run's learning record beside its weights, for the app's "How they learned" page and the README:
     ``weights/history/NAME/`` gets log.csv, eval.csv, a progress GIF (at most ``max_frames`` frames of at most
-    ``max_side`` pixels, and fewer while it is over ``GIF_BYTES``, so the repository stays small) and curves.png. Returns the files, relative to
-    ``weights_dir``."""
+    ``max_side`` pixels, and fewer while it is over ``GIF_BYTES``, so the repository stays small) and curves.png.
+    Returns the files, relative to ``weights_dir``."""
     out, weights_dir = Path(out), Path(weights_dir)
     dest = weights_dir / "history" / name
     dest.mkdir(parents=True, exist_ok=True)
@@ -83,9 +83,11 @@ def save_history(out, weights_dir, name, max_frames=24, max_side=256):
             rows.append(read_csv(out / fname))
     paths = sorted((out / "samples").glob("step_*.png"))
     count, gif = min(max_frames, len(paths)), None
-    while count and (gif is None or len(gif) > GIF_BYTES and count > 2):  # fewer frames until it is small
-        count = count if gif is None else max(2, count * 2 // 3)
+    while count:  # fewer frames until it is small
         gif = _gif([paths[i] for i in _spaced(len(paths), count)], 250, max_side)
+        if gif is None or len(gif) <= GIF_BYTES or count <= 2:
+            break
+        count = max(2, count * 2 // 3)
     if gif:
         write_atomic(dest / "progress.gif", gif)
         files["gif"] = f"history/{name}/progress.gif"
