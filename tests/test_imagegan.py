@@ -109,6 +109,39 @@ def test_eval_rescores_a_shipped_model_against_held_out_images(tmp_path, weights
     assert "frechet_real_test_vs_train" not in dcgan.baselines(meter, np.zeros((4, 64, 64, 3), np.uint8), None, 4)
 
 
+def test_diffaugment_shifts_cuts_and_recolours_each_image_reproducibly():
+    from training.gan import AUGMENTS
+    x = tf.random.stateless_uniform((6, 32, 32, 3), (0, 1), 0.1, 1.0)  # no zeros of its own
+    seed = tf.constant([3, 4], tf.int64)
+    for name, fn in AUGMENTS.items():
+        assert np.array_equal(fn(x, seed), fn(x, seed)), name  # the same seed, the same transform
+        assert not np.array_equal(fn(x, seed), fn(x, seed + 1)), name
+    shifted = AUGMENTS["translation"](x, seed).numpy()
+    for img, out in zip(x.numpy(), shifted):  # each output: its image moved by at most 4 px (1/8), zeros let in
+        padded = np.pad(img, [(4, 4), (4, 4), (0, 0)])
+        assert any(np.array_equal(out, padded[dy:dy + 32, dx:dx + 32]) for dy in range(9) for dx in range(9))
+    cut = AUGMENTS["cutout"](x, seed).numpy()
+    for img, out in zip(x.numpy(), cut):  # a 16x16 square zeroed (fewer pixels where the border cuts it)
+        zero = np.all(out == 0, axis=2)
+        rows, cols = np.nonzero(zero.any(axis=1))[0], np.nonzero(zero.any(axis=0))[0]
+        assert 0 < zero.sum() == len(rows) * len(cols) <= 256 and len(rows) <= 16 and len(cols) <= 16
+        assert np.array_equal(out[~zero], img[~zero])
+    with tf.GradientTape() as tape:  # differentiable: the generator learns through them
+        tape.watch(x)
+        total = tf.reduce_sum(AUGMENTS["color"](x, seed) ** 2)
+    grad = tape.gradient(total, x).numpy()
+    assert np.all(np.isfinite(grad)) and np.all(grad != 0)
+
+
+def test_unknown_augment_is_refused_by_name():
+    from training import dcgan
+    from training.gan import GAN
+    with pytest.raises(ValueError, match="cutout"):
+        GAN(None, None, latent_dim=4, augment=["flip"])
+    with pytest.raises(SystemExit):
+        dcgan.main(["--name", "x", "--augment", "color,flip", "--steps", "1"])
+
+
 def test_dcgan_and_sagan_train_resume_and_export(tmp_path, weights_dir):
     from models import BUILDERS
     from models.weights import load_model, read_manifest
@@ -120,7 +153,8 @@ def test_dcgan_and_sagan_train_resume_and_export(tmp_path, weights_dir):
                   "--batch-size", "4", "--ckpt-every", "1", "--out", str(tmp_path / name), "--fd-every", "0",
                   "--upsample", upsample, "--weights-dir", str(weights_dir)]
         dcgan.main(common + ["--steps", "1"])
-        dcgan.main(common + ["--steps", "2", "--export"])  # resumes at step 1
+        # resumes at step 1; DiffAugment may be switched on then (the resize run)
+        dcgan.main(common + ["--steps", "2", "--export"] + ["--augment", "color,translation,cutout"] * (upsample == "resize"))
         entry = load_model(name)
         assert entry.output_shape == (None, 32, 32, 3)
         assert (tmp_path / name / "samples" / "step_0000002.png").exists()

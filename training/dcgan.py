@@ -16,6 +16,7 @@ DCGAN: Adam 2e-4, beta1 0.5, non-saturating loss, batch norm. SAGAN: spectral no
 self-attention, hinge loss, two time-scale learning rates (G 1e-4, D 4e-4), Adam beta1 0, beta2 0.9.
 """
 
+import argparse
 import io
 import json
 import os
@@ -32,7 +33,7 @@ from models import BUILDERS, imagegan, images, quality
 from models.uploads import write_atomic
 from models.weights import DEFAULT_DIR, load_model, read_manifest
 from training import checkpoints, distribute, export, flags, inputs, metrics, perceptual, records, trainer
-from training.gan import GAN
+from training.gan import AUGMENTS, GAN
 
 MODULE = "training.dcgan"
 ARCHS = {  # d_ratio: D's learning rate over G's (SAGAN's two time-scale update rule)
@@ -147,7 +148,7 @@ def train(args):
         averaged = BUILDERS["image_generator"](**g_args)
         distribute.sync_batch_norm(strategy, generator, discriminator)
         gan = GAN(generator, discriminator, latent_dim=arch["latent_dim"], seed=args.seed, loss=arch["loss"],
-                  real_label=1.0 if sagan else 0.9)
+                  real_label=1.0 if sagan else 0.9, augment=args.augment)
         g_lr = args.lr or arch["g_lr"]
         g_opt = trainer.make_optimizer(args, arch["beta_1"], args.ema, g_lr, arch["beta_2"])
         d_opt = trainer.make_optimizer(args, arch["beta_1"], 0.0, g_lr * arch["d_ratio"], arch["beta_2"])
@@ -290,6 +291,15 @@ def evaluate_shipped(args):
 
 # ---------------------------------------------------------------------------------------------- CLI
 
+def augment_list(text):
+    """``--augment`` 'color,translation' -> ['color', 'translation'] (argparse type)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in AUGMENTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)}; choose from {', '.join(AUGMENTS)}")
+    return names
+
+
 def main(argv=None):
     parser, sub = flags.cli(MODULE, __doc__)
     p = sub.add_parser("train", help="train a model (the default command)")
@@ -310,6 +320,9 @@ def main(argv=None):
     p.add_argument("--keep-best", action="store_true",
                    help="keep the generator of the lowest Frechet distance measured (every --fd-every steps) and "
                         "export that one; a GAN can get worse as its discriminator takes over")
+    p.add_argument("--augment", type=augment_list, default=[], metavar="LIST",
+                   help="DiffAugment for everything D sees, real and fake: a comma list of "
+                        f"{','.join(AUGMENTS)} (data-efficient GANs; may be switched on when a run is resumed)")
     p.add_argument("--val", help=VAL_HELP)
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")

@@ -132,11 +132,13 @@ def check_schedule(args):
 
 
 # Flags a resumed run may change: how long and how often, where to write, the hardware. Anything else (the
-# architecture, the data, the losses, the batch) would make the checkpoint mean something else.
+# architecture, the data, the losses, the batch) would make the checkpoint mean something else. DiffAugment
+# (``augment``) changes no variable: it is the remedy for a discriminator that has learnt its photos by heart,
+# which shows only once a run has gone on for a while.
 RESUME_FLAGS = {"steps", "decay_steps", "lr", "ckpt_every", "log_every", "fd_every", "export", "weights_dir", "out",
                 "park", "fresh", "threads", "strategy", "jit", "steps_per_execution", "title", "command_line",
                 "command", "val", "val_images", "drawings", "no_perceptual_eval", "frechet_net", "perceptual_weights",
-                "limit_val", "cache", "keep_best"}
+                "limit_val", "cache", "keep_best", "augment"}
 
 
 SAME_VARIABLES = {"float32", "mixed_bfloat16"}  # precisions whose checkpoints hold the same variables

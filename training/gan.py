@@ -24,10 +24,12 @@ class GAN(TrainerModel):
         real_label: target for real images in the discriminator loss (0.9 = one-sided smoothing).
         seed: seed of the noise generator used in training.
         loss: ``"bce"`` (non-saturating) or ``"hinge"``.
+        augment: DiffAugment policies (a subset of ``AUGMENTS``) applied to every image D sees, real and fake,
+            in both steps; empty: none.
     """
 
     def __init__(self, generator, discriminator, latent_dim, conditional=False, num_classes=10,
-                 real_label=0.9, seed=0, loss="bce", **kwargs):
+                 real_label=0.9, seed=0, loss="bce", augment=(), **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -38,13 +40,30 @@ class GAN(TrainerModel):
         if loss not in ("bce", "hinge"):
             raise ValueError(f"loss must be 'bce' or 'hinge', got {loss!r}")
         self.loss = loss
+        unknown = set(augment) - set(AUGMENTS)
+        if unknown:
+            raise ValueError(f"unknown augment {sorted(unknown)}; choose from {list(AUGMENTS)}")
+        self.augment = [a for a in AUGMENTS if a in augment]  # a fixed order
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.track("g_loss", "d_loss", "d_real", "d_fake")  # d_real, d_fake: mean D(x), D(G(z))
 
     def _nets_inputs(self, images, labels, noise):
+        aug = self._augmented
         if self.conditional:
-            return [noise, labels], (lambda x: [x, labels])
-        return noise, (lambda x: x)
+            return [noise, labels], (lambda x: [aug(x), labels])
+        return noise, aug
+
+    def _augmented(self, x):
+        for name in self.augment:
+            x = AUGMENTS[name](x, self._seed())
+        return x
+
+    def _seed(self):
+        """The seed generator's next seed, with the replica's id folded in (one stream per replica)."""
+        seed = tf.cast(self.seed_generator.next(), tf.int64)
+        context = tf.distribute.get_replica_context()
+        replica = context.replica_id_in_sync_group if context is not None else 0
+        return tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
 
     def _mean(self, x):
         """Mean over the global batch (each replica's share), as the Keras loss objects compute it."""
@@ -65,11 +84,7 @@ class GAN(TrainerModel):
         """``batch`` latent vectors for this replica: the seed generator's next seed with the replica's id folded
         in, so that N replicas (GPUs, workers) draw N different batches of noise (``keras.random.normal`` with
         the shared generator alone gave every replica the same z: batch/N distinct fakes per step)."""
-        seed = tf.cast(self.seed_generator.next(), tf.int64)
-        context = tf.distribute.get_replica_context()
-        replica = context.replica_id_in_sync_group if context is not None else 0
-        seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int64))
-        return tf.random.stateless_normal((batch, self.latent_dim), seed)
+        return tf.random.stateless_normal((batch, self.latent_dim), self._seed())
 
     def train_step(self, data):
         images, labels = data
@@ -95,3 +110,54 @@ class GAN(TrainerModel):
             scaled = self.g_optimizer.scale_loss(g_loss)
         self.descend(tape, scaled, self.g_optimizer, self.generator)
         return self.record({"g_loss": g_loss, "d_loss": d_loss}, {"d_real": real_logits, "d_fake": fake_logits})
+
+
+# ---------------------------------------------------------------------------------------------- DiffAugment
+# Differentiable augmentation (Zhao et al., 2020, "Differentiable Augmentation for Data-Efficient GAN
+# Training"): the same random transforms on real and generated images, inside the graph, so that the generator's
+# gradients pass through them. A discriminator that sees a few thousand photos learns them by heart and then
+# gives the generator little to learn from; augmenting everything it sees keeps it honest. Images in [-1, 1],
+# (batch, height, width, channels); each transform draws its own values per image from a stateless seed.
+
+def _uniform(seed, batch, salt, minval=0.0, maxval=1.0):
+    return tf.random.stateless_uniform((batch, 1, 1, 1), tf.random.experimental.stateless_fold_in(seed, salt),
+                                       minval, maxval)
+
+
+def augment_color(x, seed):
+    """Brightness +-0.5, saturation x0..2, contrast x0.5..1.5 (DiffAugment's ``color``)."""
+    b = tf.shape(x)[0]
+    x = x + _uniform(seed, b, 0, -0.5, 0.5)
+    mean = tf.reduce_mean(x, axis=3, keepdims=True)
+    x = (x - mean) * _uniform(seed, b, 1, 0.0, 2.0) + mean
+    mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+    return (x - mean) * _uniform(seed, b, 2, 0.5, 1.5) + mean
+
+
+def augment_translation(x, seed, ratio=0.125):
+    """Shift each image by up to ``ratio`` of its size in each direction, filling with zeros (``translation``)."""
+    b, h, w = tf.shape(x)[0], x.shape[1], x.shape[2]
+    ph, pw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    padded = tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]])
+    dy = tf.random.stateless_uniform((b, 1), tf.random.experimental.stateless_fold_in(seed, 3), 0, 2 * ph + 1,
+                                     tf.int32)
+    dx = tf.random.stateless_uniform((b, 1), tf.random.experimental.stateless_fold_in(seed, 4), 0, 2 * pw + 1,
+                                     tf.int32)
+    rows = tf.gather(padded, dy + tf.range(h)[None], axis=1, batch_dims=1)  # (b, h, w + 2pw, c)
+    return tf.gather(rows, dx + tf.range(w)[None], axis=2, batch_dims=1)  # (b, h, w, c)
+
+
+def augment_cutout(x, seed, ratio=0.5):
+    """Zero a square of ``ratio`` of the size at a random place in each image (``cutout``)."""
+    b, h, w = tf.shape(x)[0], x.shape[1], x.shape[2]
+    ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    cy = tf.random.stateless_uniform((b, 1, 1), tf.random.experimental.stateless_fold_in(seed, 5), 0,
+                                     h + (1 - ch % 2), tf.int32)
+    cx = tf.random.stateless_uniform((b, 1, 1), tf.random.experimental.stateless_fold_in(seed, 6), 0,
+                                     w + (1 - cw % 2), tf.int32)
+    ys, xs = tf.range(h)[None, :, None] - (cy - ch // 2), tf.range(w)[None, None, :] - (cx - cw // 2)
+    inside = (ys >= 0) & (ys < ch) & (xs >= 0) & (xs < cw)  # a ch x cw square, cut by the border
+    return x * tf.cast(~inside, x.dtype)[..., None]
+
+
+AUGMENTS = {"color": augment_color, "translation": augment_translation, "cutout": augment_cutout}
