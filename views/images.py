@@ -18,7 +18,9 @@ with st.expander("How this works", icon=":material/school:"):
     st.markdown(
         "**DCGAN** (2015) turns 100 random numbers into an image with transposed convolutions and batch norm; "
         "its discriminator mirrors it. Our face generator doubles its maps by resizing and then convolves "
-        "instead, which cannot paint the faint 2-pixel checkerboard that transposed convolutions leave. "
+        "instead, which cannot paint the faint 2-pixel checkerboard that transposed convolutions leave; late in its "
+        "training its discriminator saw every image shifted at random (*DiffAugment*), so that it could not learn "
+        "the 4,000 photos by heart. "
         "**SAGAN** (2019) adds *self-attention*, so distant parts of the image can agree (the two eyes of a "
         "face, the two ends of a car), and *spectral normalisation*, which keeps the discriminator's judgements "
         "smooth so training stays stable.\n\n"
