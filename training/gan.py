@@ -119,19 +119,20 @@ class GAN(TrainerModel):
 # gives the generator little to learn from; augmenting everything it sees keeps it honest. Images in [-1, 1],
 # (batch, height, width, channels); each transform draws its own values per image from a stateless seed.
 
-def _uniform(seed, batch, salt, minval=0.0, maxval=1.0):
-    return tf.random.stateless_uniform((batch, 1, 1, 1), tf.random.experimental.stateless_fold_in(seed, salt),
-                                       minval, maxval)
+def _uniform(seed, salt, shape, minval, maxval, dtype=tf.float32):
+    """Uniform values of ``shape`` from ``seed`` with ``salt`` folded in (one independent stream per use)."""
+    return tf.random.stateless_uniform(shape, tf.random.experimental.stateless_fold_in(seed, salt), minval, maxval,
+                                       dtype)
 
 
 def augment_color(x, seed):
     """Brightness +-0.5, saturation x0..2, contrast x0.5..1.5 (DiffAugment's ``color``)."""
     b = tf.shape(x)[0]
-    x = x + _uniform(seed, b, 0, -0.5, 0.5)
+    x = x + _uniform(seed, 0, (b, 1, 1, 1), -0.5, 0.5)
     mean = tf.reduce_mean(x, axis=3, keepdims=True)
-    x = (x - mean) * _uniform(seed, b, 1, 0.0, 2.0) + mean
+    x = (x - mean) * _uniform(seed, 1, (b, 1, 1, 1), 0.0, 2.0) + mean
     mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
-    return (x - mean) * _uniform(seed, b, 2, 0.5, 1.5) + mean
+    return (x - mean) * _uniform(seed, 2, (b, 1, 1, 1), 0.5, 1.5) + mean
 
 
 def augment_translation(x, seed, ratio=0.125):
@@ -139,10 +140,8 @@ def augment_translation(x, seed, ratio=0.125):
     b, h, w = tf.shape(x)[0], x.shape[1], x.shape[2]
     ph, pw = int(h * ratio + 0.5), int(w * ratio + 0.5)
     padded = tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]])
-    dy = tf.random.stateless_uniform((b, 1), tf.random.experimental.stateless_fold_in(seed, 3), 0, 2 * ph + 1,
-                                     tf.int32)
-    dx = tf.random.stateless_uniform((b, 1), tf.random.experimental.stateless_fold_in(seed, 4), 0, 2 * pw + 1,
-                                     tf.int32)
+    dy = _uniform(seed, 3, (b, 1), 0, 2 * ph + 1, tf.int32)
+    dx = _uniform(seed, 4, (b, 1), 0, 2 * pw + 1, tf.int32)
     rows = tf.gather(padded, dy + tf.range(h)[None], axis=1, batch_dims=1)  # (b, h, w + 2pw, c)
     return tf.gather(rows, dx + tf.range(w)[None], axis=2, batch_dims=1)  # (b, h, w, c)
 
@@ -151,10 +150,8 @@ def augment_cutout(x, seed, ratio=0.5):
     """Zero a square of ``ratio`` of the size at a random place in each image (``cutout``)."""
     b, h, w = tf.shape(x)[0], x.shape[1], x.shape[2]
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    cy = tf.random.stateless_uniform((b, 1, 1), tf.random.experimental.stateless_fold_in(seed, 5), 0,
-                                     h + (1 - ch % 2), tf.int32)
-    cx = tf.random.stateless_uniform((b, 1, 1), tf.random.experimental.stateless_fold_in(seed, 6), 0,
-                                     w + (1 - cw % 2), tf.int32)
+    cy = _uniform(seed, 5, (b, 1, 1), 0, h + (1 - ch % 2), tf.int32)
+    cx = _uniform(seed, 6, (b, 1, 1), 0, w + (1 - cw % 2), tf.int32)
     ys, xs = tf.range(h)[None, :, None] - (cy - ch // 2), tf.range(w)[None, None, :] - (cx - cw // 2)
     inside = (ys >= 0) & (ys < ch) & (xs >= 0) & (xs < cw)  # a ch x cw square, cut by the border
     return x * tf.cast(~inside, x.dtype)[..., None]
