@@ -142,7 +142,8 @@ def pix2pix_drawings_table():
         h = entry.get("metrics_human", {})
         if "outline_iou" not in h:
             return "n/a"
-        return (f"{h['images']} ({h['refused']} refused): outline IoU **{h['outline_iou']}**, Fréchet "
+        real = f" (real photos: {h['outline_iou_real_photos']})" if "outline_iou_real_photos" in h else ""
+        return (f"{h['images']} ({h['refused']} refused): outline IoU **{h['outline_iou']}**{real}, Fréchet "
                 f"{h.get('frechet', 'n/a')} ({h.get('frechet_mean_photo', 'n/a')}) = "
                 f"**{h.get('frechet_share_of_baseline', 'n/a')}**")
     return _model_table("pix2pix", entry_columns=[("training sketches", mix),

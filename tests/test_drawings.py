@@ -59,6 +59,23 @@ def test_outline_iou_compares_the_enclosed_region_with_the_object():
     assert drawings.outline_iou(gap, photo) > 0.85
 
 
+def test_outline_iou_reads_thin_slanted_lines_and_bridges_the_gaps_people_leave():
+    photo = np.full((128, 128, 3), 255, np.uint8)
+    corners = np.array([[10, 70], [60, 20], [118, 60], [70, 110]], np.int32)
+    cv2.fillPoly(photo, [corners], (90, 60, 30))
+    thin = np.full((256, 256), 255, np.uint8)
+    cv2.polylines(thin, [corners * 2], True, 0, 1)  # 1 px pencil lines, slanted: grey and broken if reduced by area
+    cv2.line(thin, (120, 40), (140, 220), 0, 1)  # an inner line: the outline encloses two parts
+    assert drawings.outline_iou(thin, photo) > 0.95  # was 0.56: one part leaked out
+    box = np.full((128, 128, 3), 255, np.uint8)
+    box[40:88, 20:108] = (90, 60, 30)
+    gap = np.full((256, 256), 255, np.uint8)
+    cv2.rectangle(gap, (40, 80), (215, 175), 0, 1)
+    cv2.line(gap, (100, 80), (100, 175), 0, 1)
+    gap[120:132, 30:50] = 255  # a 12 px gap (6 px at 128) in the smaller part's side
+    assert drawings.outline_iou(gap, box) > 0.95  # was 0.68
+
+
 def test_an_outline_left_open_on_one_side_still_encloses_its_inside():
     boot = np.zeros((128, 128), bool)
     boot[20:110, 30] = boot[20:110, 90] = boot[110, 30:91] = True  # a U: no top line

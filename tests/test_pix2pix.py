@@ -204,6 +204,7 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     mix = inference.model_info("pix2pix_mix")
     assert mix["metrics_human"]["images"] == 2 and mix["metrics_human"]["refused"] == 1
     assert 0.0 <= mix["metrics_human"]["outline_iou"] <= 1.0
+    assert mix["metrics_human"]["outline_iou_real_photos"] > 0.7  # the photos against drawings of themselves
     assert mix["metrics_drawn"]["images"] == 6 and "seed 2026" in mix["metrics_drawn"]["protocol"]
     assert "--drawings" in mix["eval"]["command"]
     with pytest.raises(SystemExit):

@@ -345,6 +345,9 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
         entry["metrics_human"] = {**human, "data": str(drawings_folder), "real_photos": str(folder),
                                   "protocol": "drawings made by people, read as the app reads an upload; Frechet "
                                               "distance of the outputs to the real photos in --data"}
+        if not pairs:  # how high the outline IoU goes: the real photos against free-hand-like drawings of themselves
+            entry["metrics_human"]["outline_iou_real_photos"] = round(float(np.mean(
+                [drawings.outline_iou(s, p) for s, p in zip(sketches[:, 1], photos)])), 4)
         print("human:", json.dumps(entry["metrics_human"]), flush=True)
     export.write_manifest_entry(weights_dir, name, entry)
     print(json.dumps(result), flush=True)
