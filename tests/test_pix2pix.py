@@ -127,6 +127,26 @@ def test_augmentation_changes_the_strokes_but_keeps_a_drawing():
     assert len({round(i, 4) for i in inks}) > 1  # each copy drawn differently
 
 
+def test_stretch_makes_pairs_taller_and_narrower_on_white_and_leaves_the_rest_alone():
+    photo = np.full((4, 64, 64, 3), 255, np.uint8)
+    photo[:, 24:40, 8:56] = (90, 60, 30)  # a low, wide shoe
+    sk = np.full((4, 64, 64), 255, np.uint8)
+    sk[:, 24, 8:56] = sk[:, 39, 8:56] = 0
+
+    def shapes(**kw):
+        sketches, photos = (np.asarray(t) for t in next(iter(pix2pix.make_dataset(sk, photo, 4, seed=0, **kw))))
+        boxes = [np.nonzero(p[..., 0] < 0) for p in photos]
+        return sketches, photos, [(np.ptp(ys) + 1, np.ptp(xs) + 1) for ys, xs in boxes]
+
+    plain_sk, plain_ph, plain = shapes()
+    off_sk, off_ph, _ = shapes(stretch=0.0)
+    np.testing.assert_array_equal(plain_sk, off_sk)  # off: the same examples as before the flag
+    np.testing.assert_array_equal(plain_ph, off_ph)
+    _, stretched_ph, stretched = shapes(stretch=1.0)
+    assert all(h > ph and w < pw for (h, w), (ph, pw) in zip(stretched, plain))
+    assert (stretched_ph[:, :2] > 0.99).all() and (stretched_ph[:, :, :2] > 0.99).all()  # white ground kept
+
+
 def test_shipped_generator_gets_batch_norm_statistics_of_clean_sketches_with_dropout_off():
     import keras  # noqa: PLC0415
 
@@ -195,9 +215,9 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     Image.fromarray(np.full((256, 256), 255, np.uint8)).save(people / "b.png")  # an empty page: refused
     pix2pix.main(["--name", "pix2pix_mix", "--domain", "shoes", "--data", str(photos), "--steps", "1",
                   "--batch-size", "2", "--out", str(tmp_path / "mix"), "--weights-dir", str(weights_dir),
-                  "--drawn-share", "0.5", "--drawn-variants", "2", "--export"])
+                  "--drawn-share", "0.5", "--drawn-variants", "2", "--stretch", "0.25", "--export"])
     mix = inference.model_info("pix2pix_mix")
-    assert mix["sketch_mix"] == {"photo_to_sketch": 0.5, "drawings": 0.5, "drawings_per_photo": 2}
+    assert mix["sketch_mix"] == {"photo_to_sketch": 0.5, "drawings": 0.5, "drawings_per_photo": 2, "stretched": 0.25}
     assert "50% free-hand-like drawings" in mix["dataset"]
     pix2pix.main(["eval", "--model", "pix2pix_mix", "--data", str(photos), "--drawings", str(people),
                   "--weights-dir", str(weights_dir), "--perceptual-weights", str(tmp_path / "none.h5")])

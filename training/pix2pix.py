@@ -110,11 +110,21 @@ def augment_sketch(ink, seed, size):
     return tf.clip_by_value(ink * darkness, 0.0, 1.0)
 
 
-def make_dataset(sketches, photos, batch_size, seed, augment=True, drawn_share=0.0):
+def _stretch(both, seed, size):
+    """A pair (S, S, C) in [0, 1] on white made up to 1.5x taller and down to 0.6x narrower, centred, cropped or
+    padded with white back to (S, S): boot- and heel-like proportions from casual shoes."""
+    r = tf.random.stateless_uniform((2,), seed)
+    hw = tf.cast(tf.round(size * tf.stack([1.0 + 0.5 * r[0], 1.0 - 0.4 * r[1]])), tf.int32)
+    both = tf.image.resize(both, hw, method="bilinear")
+    return tf.image.resize_with_crop_or_pad(both - 1.0, size, size) + 1.0  # pads with 0 there: white here
+
+
+def make_dataset(sketches, photos, batch_size, seed, augment=True, drawn_share=0.0, stretch=0.0):
     """Endless batches of (sketch (S, S, 1), photo (S, S, 3)) in [-1, 1]: random jitter (enlarge by 1/8 and
     crop back) and flips applied to both, free-hand augmentation to the sketch. ``sketches`` is (N, S, S), or
     (N, 1 + K, S, S) with K free-hand-like drawings after each edge sketch: then each example is one of the
-    drawings with probability ``drawn_share`` (any of the K alike), else the edge sketch."""
+    drawings with probability ``drawn_share`` (any of the K alike), else the edge sketch. With probability
+    ``stretch`` a pair is also made taller and narrower (``_stretch``; photos on a white ground)."""
     size = photos.shape[1]
     variants = sketches if sketches.ndim == 4 else sketches[:, None]
     ds = tf.data.Dataset.from_tensor_slices((variants, photos)).repeat().shuffle(len(photos), seed=seed)
@@ -134,6 +144,11 @@ def make_dataset(sketches, photos, batch_size, seed, augment=True, drawn_share=0
             both = tf.image.resize(both, (big, big), method="bilinear")
             both = tf.image.stateless_random_crop(both, (size, size, 4), seed=split[0])
             both = tf.image.stateless_random_flip_left_right(both, seed=split[1])
+        if augment and stretch:
+            pick = tf.random.experimental.stateless_fold_in(seed2, 7)  # the other draws stay as without it
+            both = tf.cond(tf.random.stateless_uniform((), pick) < stretch,
+                           lambda: _stretch(both, tf.random.experimental.stateless_fold_in(seed2, 8), size),
+                           lambda: both)
         ink = 1.0 - both[..., :1]
         if augment:
             ink = augment_sketch(ink, split[2], size)
@@ -368,8 +383,11 @@ def sketch_mix(args):
     """The training sketches, for the manifest: the edge sketches' share and the drawings'."""
     if args.pairs:
         return {"pairs": 1.0}
-    return {"photo_to_sketch": round(1.0 - args.drawn_share, 3), "drawings": round(args.drawn_share, 3),
-            "drawings_per_photo": args.drawn_variants if args.drawn_share else 0}
+    mix = {"photo_to_sketch": round(1.0 - args.drawn_share, 3), "drawings": round(args.drawn_share, 3),
+           "drawings_per_photo": args.drawn_variants if args.drawn_share else 0}
+    if args.stretch:
+        mix["stretched"] = round(args.stretch, 3)
+    return mix
 
 
 def train(args):
@@ -420,7 +438,8 @@ def train(args):
 
     print(f"{args.name}: G {generator.count_params():,} params, D {discriminator.count_params():,} params, "
           f"{len(photos):,} pairs at {size}px, batch {args.batch_size}, {args.steps} steps -> {out}", flush=True)
-    trainer.fit(model, make_dataset(sketches, photos, args.batch_size, args.seed, drawn_share=args.drawn_share), run,
+    trainer.fit(model, make_dataset(sketches, photos, args.batch_size, args.seed, drawn_share=args.drawn_share,
+                                         stretch=args.stretch), run,
                 args, sample_grid)
     if args.export and distribute.is_chief():
         source = f"{args.pairs} (pairs)" if args.pairs else f"{args.data} (sketches by photo_to_sketch" + (
@@ -467,6 +486,9 @@ def main(argv=None):
                         "lines, wobbly broken strokes) instead of photo_to_sketch's edges; 0: edges only")
     p.add_argument("--drawn-variants", type=int, default=3, choices=range(1, 9), metavar="K",
                    help="free-hand-like drawings made per photo (seeded; default 3)")
+    p.add_argument("--stretch", type=flags.fraction, default=0.0,
+                   help="share of training pairs made up to 1.5x taller and 0.6x narrower (boot- and heel-like "
+                        "shapes from casual shoes; photos on white only); 0: off")
     p.add_argument("--drawings", help="drawings made by people, scored at export (see eval --drawings)")
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the feature loss and the Frechet distance")
