@@ -4,8 +4,10 @@ and a tiny train -> export -> evaluate run on synthetic photos."""
 import json
 
 import h5py
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from models import sr
@@ -94,10 +96,24 @@ def test_realworld_training_with_the_grid_loss_records_both(tmp_path, weights_di
         Image.fromarray(photo(80, 80, s)).save(train_dir / f"p{s}.png")
     train_sr.main(["--name", "tiny_real", "--data", str(train_dir), "--steps", "2", "--ckpt-every", "2",
                    "--batch-size", "2", "--hr-size", "64", "--degradation", "realworld", "--w-grid", "10", "--log-every", "1",
-                   "--out", str(tmp_path / "run"), "--export", "--weights-dir", str(weights_dir)])
+                   "--pixel-loss", "l2", "--out", str(tmp_path / "run"), "--export", "--weights-dir", str(weights_dir)])
     entry = json.loads((weights_dir / "manifest.json").read_text())["models"]["tiny_real"]
     assert entry["degradation"].startswith("realworld (0.5 of crops") and entry["loss"]["grid"] == 10.0
+    assert entry["loss"]["pixel_l2"] == 1.0 and "pixel_l1" not in entry["loss"]
     assert "grid" in (tmp_path / "run" / "log.csv").read_text().splitlines()[0]
+
+
+def test_pixel_loss_l1_or_l2():
+    hr = tf.constant(np.full((1, 16, 16, 3), 0.5, np.float32))
+    net = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.UpSampling2D(4)])
+    lr = hr[:, ::4, ::4] + 0.2  # the "SR" is off by 0.2 everywhere
+    for kind, expected in (("l1", 0.2), ("l2", 0.04)):
+        model = train_sr.SRGAN(net, pixel_loss=kind)
+        model.compile(keras.optimizers.Adam())
+        _, parts = model.generator_losses(lr, hr)
+        assert abs(float(parts["pixel"]) - expected) < 1e-5
+    with pytest.raises(ValueError, match="l1 or l2"):
+        train_sr.SRGAN(net, pixel_loss="l3")
 
 
 def test_grid_loss_and_mesh_score_see_a_mesh_and_not_real_detail():

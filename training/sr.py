@@ -109,23 +109,29 @@ class SRGAN(trainer.TrainerModel):
         discriminator: HR -> logit (gan only).
         features: frozen feature extractor returning a list of maps (gan only).
         w_pixel, w_perceptual, w_adversarial: loss weights.
+        pixel_loss: ``"l1"`` (mean absolute error, the default) or ``"l2"`` (mean squared error: the conditional
+            mean, what PSNR rewards where the input leaves the detail uncertain).
         w_grid: weight of ``grid_frequency_loss`` (0: off), against the sub-pixel upsampler's mesh texture.
     """
 
     def __init__(self, generator, discriminator=None, features=None, gan=False, w_pixel=1.0, w_perceptual=1.0,
-                 w_adversarial=5e-3, w_grid=0.0, **kwargs):
+                 w_adversarial=5e-3, w_grid=0.0, pixel_loss="l1", **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator, self.features, self.gan = generator, discriminator, features, gan
         self.w_pixel, self.w_perceptual, self.w_adversarial = w_pixel, w_perceptual, w_adversarial
         self.w_grid = w_grid
+        if pixel_loss not in ("l1", "l2"):
+            raise ValueError(f"pixel_loss must be l1 or l2, got {pixel_loss!r}")
+        self.pixel_loss = pixel_loss
         names = ["g_loss", "pixel"] + (["grid"] if w_grid else []) + \
             (["perceptual", "adversarial", "d_loss", "d_real", "d_fake"] if gan else [])
         self.track(*names)
 
     def generator_losses(self, lr, hr):
-        """Total generator loss and its parts: pixel L1, grid-frequency (if weighted), perceptual, adversarial."""
+        """Total generator loss and its parts: pixel (L1 or L2), grid-frequency (if weighted), perceptual, adversarial."""
         sr_img = self.generator(lr, training=True)
-        pixel = self.mae(hr, sr_img)
+        pixel = self.mae(hr, sr_img) if self.pixel_loss == "l1" else tf.reduce_mean(tf.square(
+            tf.cast(hr, tf.float32) - tf.cast(sr_img, tf.float32)))
         total, parts = self.w_pixel * pixel, {"pixel": pixel}
         if self.w_grid:
             parts["grid"] = grid_frequency_loss(tf.cast(sr_img, tf.float32), hr)
@@ -234,7 +240,7 @@ def train(args):
                 perceptual.squeezenet(weights=args.perceptual_weights)
         distribute.sync_batch_norm(strategy, *[m for m in (generator, discriminator) if m is not None])
         model = SRGAN(generator, discriminator, features, gan=gan, w_perceptual=args.w_perceptual,
-                      w_adversarial=args.w_adversarial, w_grid=args.w_grid)
+                      w_adversarial=args.w_adversarial, w_grid=args.w_grid, pixel_loss=args.pixel_loss)
         schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.05)
         g_opt = trainer.make_optimizer(args, beta_1=0.9, learning_rate=schedule)
         d_opt = trainer.make_optimizer(args, beta_1=0.9) if gan else None
@@ -278,7 +284,7 @@ def train(args):
                               stage=args.stage, init=args.init, init_model=init_model,
                               degradation=args.degradation + (f" ({args.upload_share:g} of crops: upload recipe)"
                                                                if args.degradation == "realworld" else ""),
-                              loss={"pixel_l1": 1.0, **({"perceptual": args.w_perceptual,
+                              loss={f"pixel_{args.pixel_loss}": 1.0, **({"perceptual": args.w_perceptual,
                                                           "adversarial": args.w_adversarial} if gan else {}),
                                     **({"grid": args.w_grid} if args.w_grid else {})})
         if val:
@@ -353,6 +359,8 @@ def main(argv=None):
     perceptual.add_weights_argument(p, "the perceptual loss and distance")
     p.add_argument("--no-perceptual-eval", dest="perceptual_eval", action="store_false",
                    help="do not measure the SqueezeNet feature distance when evaluating")
+    p.add_argument("--pixel-loss", choices=["l1", "l2"], default="l1",
+                   help="the pixel loss: l1 (default) or l2, the mean squared error (PSNR's own measure)")
     p.add_argument("--w-perceptual", type=float, default=0.01)
     p.add_argument("--w-adversarial", type=float, default=5e-3)
     p.add_argument("--w-grid", type=float, default=0.0,
