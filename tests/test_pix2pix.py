@@ -143,7 +143,10 @@ def test_stretch_makes_pairs_taller_and_narrower_on_white_and_leaves_the_rest_al
     np.testing.assert_array_equal(plain_sk, off_sk)  # off: the same examples as before the flag
     np.testing.assert_array_equal(plain_ph, off_ph)
     _, stretched_ph, stretched = shapes(stretch=1.0)
-    assert all(h > ph and w < pw for (h, w), (ph, pw) in zip(stretched, plain))
+    # each by a random amount, from none (up to a pixel lost to the resampling at the edges) to 1.5x / 0.6x
+    assert all(h >= ph - 1 and w <= pw + 1 for (h, w), (ph, pw) in zip(stretched, plain))
+    assert sum(h for h, _ in stretched) > sum(h for h, _ in plain) and sum(w for _, w in stretched) < sum(
+        w for _, w in plain)
     assert (stretched_ph[:, :2] > 0.99).all() and (stretched_ph[:, :, :2] > 0.99).all()  # white ground kept
 
 
