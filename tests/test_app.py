@@ -228,9 +228,15 @@ def test_history_page_shows_every_recorded_model():
     # a fine-tune names the model it started from, then its own command
     at.selectbox(key="history_model").set_value("pix2pix_shoes").run()
     assert not at.exception and "--init pix2pix_shoes" in at.code[-1].value and len(at.code) == 2
-    # the whole lineage, as everywhere else: 20,000 + 5,000 steps and both stages' minutes
-    assert "20,000 + 5,000 steps" in at.markdown[0].value and "both stages below" in at.markdown[0].value
-    assert any(c.value.startswith("Stage 1: the earlier `pix2pix_shoes` (20,000 steps") for c in at.caption)
+    # the whole lineage, as everywhere else: every stage's steps (from the manifest) and their minutes
+    lineage, model = [], read_manifest()["pix2pix_shoes"]
+    while model:
+        lineage.insert(0, f"{model['steps']:,}")
+        model = model.get("init_model")
+    assert len(lineage) >= 2 and " + ".join(lineage) + " steps" in at.markdown[0].value
+    assert "both stages below" in at.markdown[0].value
+    earlier = read_manifest()["pix2pix_shoes"]["init_model"]["steps"]
+    assert any(c.value.startswith(f"Stage 1: the earlier `pix2pix_shoes` ({earlier:,} steps") for c in at.caption)
     # one small chart per quantity, each explained in plain words
     charts = at.get("arrow_line_chart") or at.get("vega_lite_chart")
     titles = [m.value for m in at.markdown if m.value.startswith("**")]
