@@ -67,20 +67,19 @@ def drawing_region(ink, close=2):
     return filled | three if filled.sum() < 0.5 * three.sum() else filled
 
 
-def outline_region(drawing, h, w, close=None):
+def outline_region(drawing, h, w):
     """The region a drawing (normalised, dark lines on white, any size) encloses, at (h, w). Bool (h, w).
 
     Its lines are widened to the reduction factor first, as the model's input is (``sketch.to_square``): a 1 px
-    line reduced by area turns grey and breaks the outline. Gaps are bridged by ``close`` px (default 1/32 of
-    the width: 4 px at 128, gaps of up to 8 px, a sixteenth of the drawing): people leave such gaps, and with 2 px
-    the fill leaked through them in 20 of the 304 drawings of ``sketches/shoes_human`` (a fifth or more of the
-    region lost), 3 with 4 px."""
+    line reduced by area turns grey and breaks the outline. Gaps are bridged by 1/32 of the width (4 px at 128:
+    gaps of up to 8 px, a sixteenth of the drawing): people leave such gaps, and with 2 px the fill leaked through
+    them in 20 of the 304 drawings of ``sketches/shoes_human`` (a fifth or more of the region lost), 3 with 4 px."""
     drawing = np.asarray(drawing)
     k = min(drawing.shape[0] // h, drawing.shape[1] // w)
     if k > 1:
         drawing = cv2.erode(drawing, np.ones((k, k), np.uint8))
     ink = cv2.resize(drawing, (w, h), interpolation=cv2.INTER_AREA) < 160
-    return drawing_region(ink, close=close or max(2, w // 32))
+    return drawing_region(ink, close=max(2, w // 32))
 
 
 def outline_iou(drawing, output):

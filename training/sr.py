@@ -130,8 +130,7 @@ class SRGAN(trainer.TrainerModel):
     def generator_losses(self, lr, hr):
         """Total generator loss and its parts: pixel (L1 or L2), grid-frequency (if weighted), perceptual, adversarial."""
         sr_img = self.generator(lr, training=True)
-        pixel = self.mae(hr, sr_img) if self.pixel_loss == "l1" else tf.reduce_mean(tf.square(
-            tf.cast(hr, tf.float32) - tf.cast(sr_img, tf.float32)))
+        pixel = (self.mae if self.pixel_loss == "l1" else self.mse)(hr, sr_img)
         total, parts = self.w_pixel * pixel, {"pixel": pixel}
         if self.w_grid:
             parts["grid"] = grid_frequency_loss(tf.cast(sr_img, tf.float32), hr)

@@ -48,6 +48,7 @@ class TrainerModel(keras.Model):
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
         self.mae = keras.losses.MeanAbsoluteError()
+        self.mse = keras.losses.MeanSquaredError()
 
     def track(self, *names):
         """Keep a mean of each of ``names`` over the logging interval (the keys ``train_step`` returns)."""
