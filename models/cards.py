@@ -26,12 +26,18 @@ def dataset_name(text):
     return f"{PurePath(first).name or 'unknown'} {size}".strip()
 
 
-def training(entry):
-    """'20,000 + 5,000 steps x 8, 346 min' (or '15,000 x 16 + 2,000 x 8 steps, ...' when the batch sizes
-    differ): the whole lineage, counting the models a fine-tune started from (``init_model``, nested)."""
+def lineage(entry):
+    """The manifest entry and the models it was fine-tuned from (``init_model``, nested), oldest first."""
     chain = [entry]
     while "steps" in (chain[0].get("init_model") or {}):
         chain.insert(0, chain[0]["init_model"])
+    return chain
+
+
+def training(entry):
+    """'20,000 + 5,000 steps x 8, 346 min' (or '15,000 x 16 + 2,000 x 8 steps, ...' when the batch sizes
+    differ): the whole lineage, counting the models a fine-tune started from (``init_model``, nested)."""
+    chain = lineage(entry)
     minutes = sum(e.get("train_time_s", 0) for e in chain) / 60
     batches = {e.get("batch_size", "?") for e in chain}
     if len(batches) == 1:

@@ -225,17 +225,20 @@ def test_history_page_shows_every_recorded_model():
     at.selectbox(key="history_model").set_value("dcgan").run()
     assert not at.exception and [c.value for c in at.code] == [s["command"] for s in read_manifest()["dcgan"]["stages"]]
     assert "--steps 24000" in at.code[0].value and "--export" in at.code[-1].value
-    # a fine-tune names the model it started from, then its own command
+    # a fine-tune lists every model of its lineage (from the manifest), oldest first, then its own command
     at.selectbox(key="history_model").set_value("pix2pix_shoes").run()
-    assert not at.exception and "--init pix2pix_shoes" in at.code[-1].value and len(at.code) == 2
-    # the whole lineage, as everywhere else: every stage's steps (from the manifest) and their minutes
     lineage, model = [], read_manifest()["pix2pix_shoes"]
     while model:
-        lineage.insert(0, f"{model['steps']:,}")
+        lineage.insert(0, model)
         model = model.get("init_model")
-    assert len(lineage) >= 2 and " + ".join(lineage) + " steps" in at.markdown[0].value
-    assert "both stages below" in at.markdown[0].value
-    assert any(c.value.startswith(f"Stage 1: the earlier `pix2pix_shoes` ({lineage[-2]} steps") for c in at.caption)
+    assert not at.exception and len(lineage) >= 2 and "--init pix2pix_shoes" in at.code[-1].value
+    assert [c.value for c in at.code] == [m["command"] for m in lineage]
+    # the whole lineage, as everywhere else: every stage's steps and their minutes
+    assert " + ".join(f"{m['steps']:,}" for m in lineage) + " steps" in at.markdown[0].value
+    assert f"the {len(lineage)} stages below" in at.markdown[0].value
+    assert any(c.value.startswith(f"Stage 1: the first `pix2pix_shoes` ({lineage[0]['steps']:,} steps")
+               for c in at.caption)
+    assert any(c.value.startswith(f"Stage {len(lineage)}: fine-tuned from it") for c in at.caption)
     # one small chart per quantity, each explained in plain words
     charts = at.get("arrow_line_chart") or at.get("vega_lite_chart")
     titles = [m.value for m in at.markdown if m.value.startswith("**")]

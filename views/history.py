@@ -61,9 +61,9 @@ def curves(path, mtime):
 
 name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="history_model")
 entry, files = models[name], models[name]["history"]
-start = entry.get("init_model")
+chain = cards.lineage(entry)
 st.markdown(f"**{entry.get('title', name)}** (`{name}`): {cards.training(entry)} of training in all"
-            + (" (both stages below)" if start else "") + f", on {entry.get('hardware', 'unknown')}; "
+            + (f" (the {len(chain)} stages below)" if len(chain) > 1 else "") + f", on {entry.get('hardware', 'unknown')}; "
             f"data: {cards.dataset_name(entry.get('dataset'))}.")
 left, right = st.columns([2, 3], gap="large")
 with left:
@@ -78,7 +78,7 @@ with right:
             series.update({k: v for k, v in curves(str(path), path.stat().st_mtime).items()})
     steps = series.pop("step", None)
     if steps:
-        st.caption("One chart per quantity, over training steps" + (" (of this stage)" if start else "") + ".")
+        st.caption("One chart per quantity, over training steps" + (" (of the last stage)" if len(chain) > 1 else "") + ".")
         shown = [k for k in MEANING if k in series] + [k for k in series if k not in MEANING]
         for row in range(0, len(shown), 2):
             for col, key in zip(st.columns(2), shown[row:row + 2]):
@@ -89,12 +89,13 @@ with right:
                     if meaning:
                         st.caption(meaning)
 st.markdown("**Retrain it**")
-start = entry.get("init_model")
-if start:  # a fine-tune: the model it started from first
-    st.caption(f"Stage 1: the earlier `{start['name']}` ({start.get('steps', 0):,} steps, "
-               f"{start.get('train_time_s', 0) / 60:.0f} min), trained by:")
-    st.code(start.get("command", "unknown"), language="bash")
-    st.caption(f"Stage 2: fine-tuned from it ({entry.get('steps', 0):,} steps, "
+for number, stage in enumerate(chain[:-1], 1):  # a fine-tune: the models it started from first, oldest first
+    st.caption(f"Stage {number}: " + ("the first" if number == 1 else "fine-tuned from it,")
+               + f" `{stage.get('name', name)}` ({stage.get('steps', 0):,} steps, "
+               f"{stage.get('train_time_s', 0) / 60:.0f} min), trained by:")
+    st.code(stage.get("command", "unknown"), language="bash")
+if len(chain) > 1:
+    st.caption(f"Stage {len(chain)}: fine-tuned from it ({entry.get('steps', 0):,} steps, "
                f"{entry.get('train_time_s', 0) / 60:.0f} min) by:")
 if entry.get("stages"):  # one run, resumed with new settings: its commands in order
     for stage in entry["stages"]:
