@@ -246,6 +246,25 @@ def test_history_page_shows_every_recorded_model():
     assert any("guessing" in c.value for c in at.caption)
 
 
+@pytest.mark.shipped
+def test_history_page_opens_for_every_model_in_the_manifest():
+    """Every model with a training record, not a sample: eval.csv and log.csv are logged at different steps, and
+    charting both against one step column crashed the page for every model that has both."""
+    recorded = {name: e for name, e in read_manifest().items() if e.get("history")}
+    at = run_page("views/history.py")
+    assert len(at.selectbox(key="history_model").options) == len(recorded)
+    for name, entry in recorded.items():
+        at.selectbox(key="history_model").set_value(name).run()
+        assert not at.exception and not at.error, name
+        assert any(m.value == "**Retrain it**" for m in at.markdown), name
+        assert at.code and at.code[-1].value.startswith("python -m training."), name
+        charts = at.get("arrow_line_chart") or at.get("vega_lite_chart")
+        assert len(charts) >= 3, name  # every logged quantity of both files
+        if "eval" in entry["history"]:
+            assert any(m.value.startswith("**Fréchet") or m.value.startswith("**Held-out PSNR**")
+                       for m in at.markdown), name
+
+
 def test_a_link_to_an_image_gan_opens_it_without_a_widget_warning(weights_dir, caplog):
     """``?model=`` sets the model through session state; a selectbox also given a default index then logs a
     warning with a stack on every such visit (the faces, the default, are not the first model)."""

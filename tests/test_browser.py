@@ -54,6 +54,25 @@ def test_home_page_in_a_real_browser(streamlit_server, browser):
     assert not page.locator('[data-testid="stException"]').count()
 
 
+def test_history_page_opens_every_model_by_its_link(streamlit_server, browser):
+    """Every model in the manifest with a training record, each from its own link: charts, command, no error."""
+    from models.weights import read_manifest
+    recorded = [name for name, e in read_manifest().items() if e.get("history")]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    for name in recorded:
+        page.goto(f"{streamlit_server}/history?model={name}")
+        page.get_by_role("heading", name="How they learned").wait_for(timeout=60_000)
+        page.get_by_text("Retrain it").wait_for(timeout=30_000)
+        page.locator('[data-testid="stCode"]').first.wait_for(timeout=30_000)
+        assert f"({name})" in page.locator('[data-testid="stMarkdown"]', has_text="of training in all").first.inner_text()
+        assert page.locator('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]').count() >= 3, name
+        assert not page.locator('[data-testid="stException"]').count(), name
+    page.screenshot(path=str(SCREENSHOTS / "history.png"), full_page=True)
+    assert not errors
+
+
 def app_with(tmp_path_factory, log_name, *exports):
     """The app (as `make run` starts it) serving only the tiny models that ``exports`` write, each called with
     the weights folder: a page's mechanics, quality being tested on shipped models elsewhere."""

@@ -4,6 +4,7 @@ import csv
 
 import streamlit as st
 
+import ui
 from models import cards
 from models.manifest import contained
 from models.weights import read_manifest, weights_dir
@@ -59,7 +60,9 @@ def curves(path, mtime):
     return {k: [float(r[k]) if r[k] else None for r in rows] for k in (rows[0] if rows else {}) if k != "seconds"}
 
 
+ui.from_url("history_model", "model", str, set(models))
 name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="history_model")
+ui.to_url(model=name)
 entry, files = models[name], models[name]["history"]
 chain = cards.lineage(entry)
 st.markdown(f"**{entry.get('title', name)}** (`{name}`): {cards.training(entry)} of training in all"
@@ -71,21 +74,24 @@ with left:
         st.image(str(contained(folder, files["gif"])), caption="Samples at fixed inputs, from the first checkpoint to the last",
                  width="stretch")
 with right:
-    series = {}
+    series = {}  # quantity -> (its file's steps, its values): eval.csv and log.csv are logged at different steps
     for key in ("eval", "log"):  # quality first, then the losses
         path = contained(folder, files[key]) if key in files else None
         if path is not None and path.exists():
-            series.update({k: v for k, v in curves(str(path), path.stat().st_mtime).items()})
-    steps = series.pop("step", None)
-    if steps:
+            columns = curves(str(path), path.stat().st_mtime)
+            steps = columns.pop("step", None)
+            if steps:
+                series.update({k: (steps, v) for k, v in columns.items() if k not in series})
+    if series:
         st.caption("One chart per quantity, over training steps" + (" (of the last stage)" if len(chain) > 1 else "") + ".")
         shown = [k for k in MEANING if k in series] + [k for k in series if k not in MEANING]
         for row in range(0, len(shown), 2):
             for col, key in zip(st.columns(2), shown[row:row + 2]):
                 title, meaning = MEANING.get(key, (key, ""))
+                steps, values = series[key]
                 with col:
                     st.markdown(f"**{title}** (`{key}`)")
-                    st.line_chart({"step": steps, key: series[key]}, x="step", y=key, height=150)
+                    st.line_chart({"step": steps, key: values}, x="step", y=key, height=150)
                     if meaning:
                         st.caption(meaning)
 st.markdown("**Retrain it**")
