@@ -25,5 +25,6 @@ def __getattr__(name):  # PEP 562: `from models import BUILDERS` imports Keras (
         "patchgan_discriminator": pix2pix.patchgan_discriminator,
         "image_generator": imagegan.image_generator,
         "image_discriminator": imagegan.image_discriminator,
+        "image_judge": imagegan.image_judge,
     }
     return builders

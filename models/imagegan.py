@@ -216,3 +216,35 @@ def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=
     x = layers.Flatten()(x)  # (4 * 4 * widest,)
     out = dense(1, kernel_initializer=INIT, dtype="float32")(x)
     return keras.Model(image, out, name=name or ("sagan" if sagan else "dcgan") + f"{image_size}_discriminator")
+
+
+# ---------------------------------------------------------------------------------------------- the judge
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def image_judge(num_feat=32, num_classes=10, image_size=32, name="cifar10_judge"):
+    """A CIFAR-10 classifier that scores the image GANs' samples (which classes, how confidently). It is trained
+    on the real images alone and plays no part in any GAN's loss or checkpoint choice.
+
+    Three VGG stages of two 3x3 convolutions with batch norm and ReLU, each followed by 2x2 max pooling, then
+    global average pooling. Returns a model with two outputs: class probabilities (num_classes,) and the pooled
+    features (4 * num_feat,). Input: (S, S, 3) in [-1, 1].
+
+    Args:
+        num_feat: channels of the first stage; 2x and 4x in the next two.
+        num_classes: classes (10 for CIFAR-10).
+        image_size: S.
+        name: model name.
+    """
+    image = keras.Input((image_size, image_size, 3), name="image")
+    x = image
+    for width in (num_feat, num_feat * 2, num_feat * 4):
+        for _ in range(2):
+            x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)  # (s, s, width)
+            x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.MaxPooling2D()(x)  # (s / 2, s / 2, width)
+    features = layers.GlobalAveragePooling2D(name="features")(x)  # (4 f,)
+    x = layers.Dropout(0.3)(features)
+    probs = layers.Dense(num_classes, activation="softmax", name="probs", dtype="float32")(x)  # (classes,)
+    return keras.Model(image, [probs, features], name=name)

@@ -44,7 +44,8 @@ def test_self_attention_keeps_the_shape_and_starts_as_the_identity():
 
 
 def tiny_cifar_tar(path, per_split=12):
-    """A stand-in for cifar10_jpeg.tar.gz: split/class/NNNN.jpg, coloured squares."""
+    """A stand-in for cifar10_jpeg.tar.gz: split/class/NNNN.jpg, coloured squares, sorted by class as the real
+    one is (the dogs, then the cats)."""
     import io
     import tarfile
 
@@ -57,7 +58,7 @@ def tiny_cifar_tar(path, per_split=12):
                 img[8:24, 8:24] = rng.integers(0, 256, 3)
                 buf = io.BytesIO()
                 Image.fromarray(img).save(buf, "JPEG")
-                info = tarfile.TarInfo(f"{split}/{'cat' if i % 2 else 'dog'}/{i:04d}.jpg")
+                info = tarfile.TarInfo(f"{split}/{'cat' if 2 * i >= per_split else 'dog'}/{i:04d}.jpg")
                 info.size = len(buf.getvalue())
                 tar.addfile(info, io.BytesIO(buf.getvalue()))
     return path
@@ -74,6 +75,39 @@ def test_loads_cifar_tarball_and_folders(tmp_path):
     for i in range(3):
         Image.fromarray(np.full((50, 70, 3), 40 * i, np.uint8)).save(tmp_path / "imgs" / f"{i}.png")
     assert dcgan.load_images(tmp_path / "imgs", 64).shape == (3, 64, 64, 3)
+
+
+def test_a_class_sorted_tarball_loads_in_a_mixed_order():
+    """The real tarball lists 5,000 airplanes first: its first N images (--limit, the Frechet reference) must not
+    be one or two classes."""
+    import tempfile
+    from pathlib import Path
+
+    from training import dcgan
+    with tempfile.TemporaryDirectory() as tmp:
+        tar = tiny_cifar_tar(Path(tmp) / "c.tar.gz", per_split=40)
+        x, y = dcgan.load_labelled(tar, 32, "train")
+        again, _ = dcgan.load_labelled(tar, 32, "train", limit=6)
+    cat, dog = dcgan.CLASS_INDEX["cat"], dcgan.CLASS_INDEX["dog"]
+    assert sorted(y.tolist()) == [cat] * 20 + [dog] * 20
+    assert {cat, dog} <= set(y[:6].tolist()) and (again == x[:6]).all()  # a fixed order, every class early
+
+
+def test_cifar_judge_trains_resumes_and_exports(tmp_path, weights_dir, capsys):
+    from models.weights import load_model, read_manifest
+    from training import dcgan
+    tar = tiny_cifar_tar(tmp_path / "c.tar.gz", per_split=16)
+    common = ["judge", "--data", str(tar), "--batch-size", "8", "--out", str(tmp_path / "run"),
+              "--weights-dir", str(weights_dir)]
+    dcgan.main(common + ["--epochs", "1"])
+    assert "epoch 1:" in capsys.readouterr().out
+    metrics = dcgan.main(common + ["--epochs", "2", "--export"])
+    assert "resumed at epoch 1" in capsys.readouterr().out
+    entry = read_manifest(weights_dir)[dcgan.JUDGE]
+    assert entry["builder"] == "image_judge" and entry["steps"] == 4 and entry["metrics"] == metrics
+    assert 0 <= metrics["test_accuracy"] <= 1 and len(metrics["test_accuracy_per_class"]) == 10
+    probs, features = load_model(dcgan.JUDGE, weights_dir).predict(np.zeros((2, 32, 32, 3), "float32"), verbose=0)
+    assert probs.shape == (2, 10) and features.shape == (2, 128)
 
 
 def test_eval_rescores_a_shipped_model_against_held_out_images(tmp_path, weights_dir, monkeypatch):

@@ -21,6 +21,7 @@ import io
 import json
 import os
 import tarfile
+import time
 from pathlib import Path
 
 import cv2
@@ -42,6 +43,7 @@ ARCHS = {  # d_ratio: D's learning rate over G's (SAGAN's two time-scale update 
 }
 VAL_HELP = ("held-out real images for the real-vs-real floor (default: the test split of a tarball, or val/ "
             "beside a train/ folder)")
+CLASS_INDEX = {name: i for i, name in enumerate(imagegan.CIFAR10_CLASSES)}
 FD_SIZE = 96  # images are enlarged to this before SqueezeNet (its receptive fields need more than 32 pixels)
 
 
@@ -50,25 +52,40 @@ FD_SIZE = 96  # images are enlarged to this before SqueezeNet (its receptive fie
 def load_images(data=None, size=32, split="train", limit=None):
     """uint8 (N, size, size, 3): a CIFAR-10 JPEG tarball (``split/<class>/*.jpg``), a folder of images (centre
     squares), or ``keras.datasets.cifar10`` when ``data`` is None."""
+    if data is None or str(data).endswith((".tar.gz", ".tgz", ".tar")):
+        return load_labelled(data, size, split, limit)[0]
+    return centre_squares(inputs.list_images(Path(data))[:limit], size)
+
+
+def load_labelled(data=None, size=32, split="train", limit=None):
+    """(uint8 images (N, size, size, 3), int32 labels (N,)) of a CIFAR-10 JPEG tarball (``split/<class>/*.jpg``,
+    the class folders named as ``imagegan.CIFAR10_CLASSES``; -1 for another name), in a fixed shuffled order, or of
+    ``keras.datasets.cifar10`` when ``data`` is None."""
     if data is None:
-        (x, _), (xt, _) = keras.datasets.cifar10.load_data()
-        out = x if split == "train" else xt
-        return np.stack([images.centre_square(i, size) for i in out[:limit]]) if size != 32 else out[:limit]
+        (x, y), (xt, yt) = keras.datasets.cifar10.load_data()
+        out, labels = (x, y) if split == "train" else (xt, yt)
+        out = np.stack([images.centre_square(i, size) for i in out[:limit]]) if size != 32 else out[:limit]
+        return out, labels[:limit].reshape(-1).astype("int32")
     path = Path(data)
-    if path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar")):
-        out = []
+    if not path.is_file():
+        raise SystemExit(f"--data {data}: no such file")
+    out, labels = [], []
+    try:
         with tarfile.open(path) as tar:
             for member in tar:
                 parts = Path(member.name).parts  # (..., split, class, file)
                 if member.isfile() and len(parts) >= 3 and parts[-3] == split:
                     with Image.open(io.BytesIO(tar.extractfile(member).read())) as im:
                         out.append(images.centre_square(np.asarray(im.convert("RGB")), size))
-                    if limit and len(out) >= limit:
-                        break
-        if not out:
-            raise SystemExit(f"no {split}/ images in {path}")
-        return np.stack(out)
-    return centre_squares(inputs.list_images(path)[:limit], size)
+                    labels.append(CLASS_INDEX.get(parts[-2], -1))
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise SystemExit(f"--data {data}: not a readable tarball of images ({exc})") from None
+    if not out:
+        raise SystemExit(f"--data {data}: no {split}/<class>/ images in it")
+    # the tarball is sorted by class: in a fixed shuffled order, any first N (--limit, the Frechet reference's
+    # first --fd-samples) hold every class
+    order = np.random.default_rng(0).permutation(len(out))[:limit]
+    return np.stack(out)[order], np.asarray(labels, "int32")[order]
 
 
 def centre_squares(files, size):
@@ -289,6 +306,92 @@ def evaluate_shipped(args):
     return evaluate(args.name, load_model(args.name, args.weights_dir), meter, x, args, entry)
 
 
+# ---------------------------------------------------------------------------------------------- judge
+
+JUDGE = "cifar10_judge"
+JUDGE_ARGS = {"num_feat": 32, "num_classes": 10, "image_size": 32}
+
+
+def to_model_range(x):
+    return np.asarray(x, np.float32) / 127.5 - 1.0
+
+
+def judge_dataset(x, y, batch_size, seed):
+    """Endless shuffled batches of (image in [-1, 1], label), randomly mirrored and shifted by up to 4 pixels
+    (padded by reflection, the usual CIFAR augmentation)."""
+    def prepare(img, label):
+        img = tf.image.random_flip_left_right(tf.cast(img, tf.float32) / 127.5 - 1.0)
+        img = tf.image.random_crop(tf.pad(img, [[4, 4], [4, 4], [0, 0]], mode="REFLECT"), tf.shape(img))
+        return img, label
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().shuffle(len(x), seed=seed)
+    return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size, drop_remainder=True) \
+        .prefetch(tf.data.AUTOTUNE)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """A ``tf.train.Checkpoint`` of the classifier and its optimizer after every epoch (TensorFlow writes it
+    under a temporary name and then names it in its index), so a killed run resumes at its last whole epoch."""
+
+    def __init__(self, manager, seconds):
+        super().__init__()
+        self.manager, self.seconds = manager, seconds
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.t0 = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.assign_add(time.time() - self.t0)  # training time, summed over resumes
+        self.manager.save(checkpoint_number=epoch + 1)
+        print(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items()), flush=True)
+
+
+def train_judge(args):
+    """Train the CIFAR-10 judge on the training split; report its test accuracy; export with ``--export``."""
+    distribute.setup(args)
+    x, y = load_labelled(args.data, 32, "train", args.limit)
+    xt, yt = load_labelled(args.data, 32, "test")
+    if (y < 0).any() or (yt < 0).any():
+        raise SystemExit(f"--data {args.data}: class folders must be named {', '.join(imagegan.CIFAR10_CLASSES)}")
+    keras.utils.set_random_seed(args.seed)
+    judge = BUILDERS["image_judge"](**JUDGE_ARGS)
+    classifier = keras.Model(judge.input, judge.outputs[0])
+    steps_per_epoch = len(x) // args.batch_size
+    optimizer = keras.optimizers.AdamW(keras.optimizers.schedules.CosineDecay(args.lr, args.epochs * steps_per_epoch),
+                                       weight_decay=5e-4)
+    classifier.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    optimizer.build(classifier.trainable_variables)
+    out = Path(args.out or Path("runs") / JUDGE)
+    seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=classifier, optimizer=optimizer, seconds=seconds),
+                                         out / "ckpt", 2)
+    done = 0
+    if manager.latest_checkpoint and not args.fresh:
+        manager.checkpoint.restore(manager.latest_checkpoint).expect_partial()
+        done = int(optimizer.iterations.numpy()) // steps_per_epoch
+        print(f"resumed at epoch {done} from {manager.latest_checkpoint}", flush=True)
+    print(f"{JUDGE}: {judge.count_params():,} params, {len(x):,} training images, {args.epochs} epochs -> {out}",
+          flush=True)
+    if done < args.epochs:
+        classifier.fit(judge_dataset(x, y, args.batch_size, args.seed), epochs=args.epochs, initial_epoch=done,
+                       steps_per_epoch=steps_per_epoch, callbacks=[EpochCheckpoint(manager, seconds)], verbose=0)
+    probs, _ = judge.predict(to_model_range(xt), batch_size=500, verbose=0)
+    pred = probs.argmax(1)
+    metrics = {"test_accuracy": round(float((pred == yt).mean()), 4),
+               "test_accuracy_per_class": [round(float((pred[yt == c] == c).mean()), 4) if (yt == c).any() else None
+                                           for c in range(10)],
+               "real_test_confident": round(float((probs.max(1) >= 0.9).mean()), 4),
+               "test_images": int(len(xt))}
+    print(json.dumps(metrics), flush=True)
+    if args.export:
+        export.export(judge, JUDGE, "image_judge", JUDGE_ARGS, args.weights_dir, task="classifier",
+                      title="CIFAR-10 judge (CNN classifier used to score the image GANs)",
+                      dataset=str(args.data or "keras.datasets.cifar10") + f" ({len(x):,} images)",
+                      steps=args.epochs * steps_per_epoch, batch_size=args.batch_size,
+                      train_time_s=round(float(seconds.numpy())), command=args.command_line, metrics=metrics,
+                      classes=list(imagegan.CIFAR10_CLASSES))
+    return metrics
+
+
 # ---------------------------------------------------------------------------------------------- CLI
 
 def augment_list(text):
@@ -337,8 +440,13 @@ def main(argv=None):
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
+    p = sub.add_parser("judge", help="train the CIFAR-10 classifier that scores the image GANs' samples")
+    p.add_argument("--data", help="cifar10_jpeg.tar.gz (default keras.datasets.cifar10)")
+    p.add_argument("--limit", type=int, help="use only the first N training images")
+    p.add_argument("--epochs", type=int, default=30)
+    flags.add_common_args(p, steps=1, batch_size=128, ckpt_every=1, lr=2e-3)
     args = flags.parse(parser, MODULE, argv)
-    train(args) if args.command == "train" else evaluate_shipped(args)
+    return {"train": train, "eval": evaluate_shipped, "judge": train_judge}[args.command](args)
 
 
 if __name__ == "__main__":
