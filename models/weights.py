@@ -11,6 +11,7 @@ next request without a restart.
 
 import functools
 import hashlib
+import json
 import os
 import sys
 import threading
@@ -43,10 +44,15 @@ def read_manifest(directory=None):
 
 
 def restore_hint(entry):
-    """How to get a good copy of an entry's weights back: from git, or by retraining."""
+    """How to get a good copy of an entry's weights back: from git, or by retraining. A file under an export's
+    staging name (``NAME.<hash>.weights.h5``) was never in git: an interrupted export left it; run it again."""
+    command = entry.get("command")
+    if entry["file"].count(".") > 2:  # NAME.<hash>.weights.h5, not NAME.weights.h5
+        return ("An export of this model was interrupted: run it again" + (f" (`{command}`; a finished run only "
+                "exports)" if command else "") + ", or restore the manifest and weights with `git checkout -- weights/`.")
     hint = f"Restore it with `git checkout -- weights/{entry['file']}`"
-    if entry.get("command"):
-        hint += f" or retrain it with `{entry['command']}`"
+    if command:
+        hint += f" or retrain it with `{command}`"
     return hint + "."
 
 
@@ -145,7 +151,9 @@ def load_model(name, directory=None, dtype=None):
         raise WeightsError(f"Weights file {shown_path(path)} for model '{name}' is missing. "
                            f"{restore_hint(entry)}") from None
     dtype = dtype or serving_dtype(entry)
-    key = (str(directory), name, entry["sha256"], stat.st_size, stat.st_mtime_ns, dtype)
+    # the entry's builder and arguments too: a model rebuilt differently under the same file is another model
+    built = json.dumps([entry.get("builder"), entry.get("args")], sort_keys=True, default=str)
+    key = (str(directory), name, entry["sha256"], stat.st_size, stat.st_mtime_ns, built, dtype)
     model = _cache.get(key)
     if model is not None:  # loaded: no waiting behind another thread that is loading some other model
         return model

@@ -10,50 +10,102 @@ from models.weights import load_model, read_manifest
 from tests.conftest import export_tiny_sr
 
 
-@pytest.mark.parametrize("fail_at", range(6))
-def test_a_kill_at_any_moment_of_an_export_leaves_a_loadable_model(weights_dir, monkeypatch, fail_at):
-    """Export a new version over a shipped one, stopped at each of its file operations in turn: the manifest
-    always names a complete file with the right sha256 (the old model or the new one)."""
-    from training import export
-    old = export_tiny_sr(weights_dir, "m", seed=0)
-    calls = {"n": 0}
+class Killer:
+    """Stops an export with KeyboardInterrupt (what a kill leaves: nothing after it runs) at its ``at``-th file
+    operation: writing the weights, a rename, a link, a removal, a manifest write. ``at=None`` only counts."""
 
-    def stop_here(real):
-        def wrapped(*args, **kwargs):
-            if calls["n"] == fail_at:
+    def __init__(self, monkeypatch, at=None):
+        import keras
+
+        from training import export
+        self.at, self.count = at, 0
+        for owner, name in ((os, "replace"), (os, "link"), (os, "unlink"), (export, "write_manifest_entry"),
+                            (keras.Model, "save_weights")):
+            monkeypatch.setattr(owner, name, self.wrap(getattr(owner, name)))
+
+    def wrap(self, real):
+        def operation(*args, **kwargs):
+            if self.count == self.at:
                 raise KeyboardInterrupt("killed")
-            calls["n"] += 1
+            self.count += 1
             return real(*args, **kwargs)
-        return wrapped
-    monkeypatch.setattr(os, "replace", stop_here(os.replace))
-    monkeypatch.setattr(os, "link", stop_here(os.link))
-    monkeypatch.setattr(export, "write_manifest_entry", stop_here(export.write_manifest_entry))
-    try:
-        export_tiny_sr(weights_dir, "m", seed=1)
-        finished = True
-    except KeyboardInterrupt:
-        finished = False
-    monkeypatch.undo()
-    entry = read_manifest(weights_dir)["m"]
-    load_model("m", weights_dir)  # never "damaged" or "missing"
-    assert entry["sha256"] != old["sha256"] or not finished
-    if finished:
-        assert entry["file"] == "m.weights.h5" and not (weights_dir / "m.next.weights.h5").exists()
+        return operation
 
 
-def test_an_export_run_again_after_a_kill_cleans_up(weights_dir, monkeypatch):
-    from training import records
+def export_killed(monkeypatch, weights_dir, seed, at):
+    """Export version ``seed`` of model "m", killed at operation ``at``; returns whether it finished."""
+    with monkeypatch.context() as m:
+        Killer(m, at)
+        try:
+            export_tiny_sr(weights_dir, "m", seed=seed)
+            return True
+        except KeyboardInterrupt:
+            return False
+
+
+def every_model_loads(weights_dir):
+    for name in read_manifest(weights_dir):
+        load_model(name, weights_dir)  # never "damaged" or "missing"
+
+
+def test_any_two_kills_in_a_row_during_exports_leave_loadable_models_and_a_rerun_ships(tmp_path, monkeypatch):
+    """A kill at every file operation of an export, then a second kill at every operation of the export run
+    again: after each pair every model in the manifest loads, and a complete export then ships its weights and
+    leaves no staged or temporary file. (Two kills in a row once left the manifest naming a staged file that the
+    second export had overwritten with other weights: 'damaged'.)"""
+    import shutil
+
+    from models.weights import sha256_file
+    start = tmp_path / "start"
+    export_tiny_sr(start, "other", seed=5)
+    export_tiny_sr(start, "m", seed=0)
+    with monkeypatch.context() as m:
+        counter = Killer(m)
+        export_tiny_sr(tmp_path / "count", "m", seed=0)
+    operations = counter.count
+    assert operations >= 7
+    export_tiny_sr(tmp_path / "v3", "m", seed=3)  # the weights the final export ships
+    final = load_model("m", tmp_path / "v3").get_weights()
+    pairs = 0
+    for first in range(operations):
+        after_first = tmp_path / f"first{first}"
+        shutil.copytree(start, after_first)
+        assert not export_killed(monkeypatch, after_first, 1, first)
+        every_model_loads(after_first)
+        for second in range(operations + 2):  # the rerun may clean up, so it can have more operations
+            folder = tmp_path / "pair"
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.copytree(after_first, folder)
+            finished = export_killed(monkeypatch, folder, 2, second)
+            every_model_loads(folder)
+            pairs += 1
+            if not finished:
+                export_tiny_sr(folder, "m", seed=3)  # run to the end
+                entry = read_manifest(folder)["m"]
+                assert entry["file"] == "m.weights.h5" and entry["sha256"] == sha256_file(folder / "m.weights.h5")
+                assert all((a == b).all() for a, b in zip(load_model("m", folder).get_weights(), final))
+                assert sorted(p.name for p in folder.iterdir()) == ["m.weights.h5", "manifest.json",
+                                                                    "other.weights.h5"]
+                every_model_loads(folder)
+    assert pairs >= operations ** 2
+
+
+def test_an_interrupted_exports_staged_file_is_named_by_its_hash_and_its_hint_says_to_export_again(
+        weights_dir, monkeypatch):
+    from models.weights import restore_hint
+    from training import export
     export_tiny_sr(weights_dir, "m", seed=0)
-    real = os.link
-    monkeypatch.setattr(os, "link", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
-    with pytest.raises(KeyboardInterrupt):
-        export_tiny_sr(weights_dir, "m", seed=1)
-    monkeypatch.setattr(os, "link", real)
-    assert read_manifest(weights_dir)["m"]["file"] == "m.next.weights.h5"  # served from the staged file
-    entry = export_tiny_sr(weights_dir, "m", seed=2)
-    assert entry["file"] == "m.weights.h5"
-    assert sorted(p.name for p in weights_dir.glob("m*.h5")) == ["m.weights.h5"]
-    assert records.read_grid  # (the harness module is importable without side effects)
+    with monkeypatch.context() as m:
+        m.setattr(os, "link", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+        with pytest.raises(KeyboardInterrupt):
+            export_tiny_sr(weights_dir, "m", seed=1)
+    entry = read_manifest(weights_dir)["m"]
+    assert entry["file"] == export.staged_name("m", entry["sha256"])  # served from the staged file meanwhile
+    assert "git checkout -- weights/m." not in restore_hint(entry) and "run it again" in restore_hint(entry)
+    (weights_dir / "m.next.weights.h5").write_bytes(b"left by an older export")
+    (weights_dir / ".m.tmp.weights.h5").write_bytes(b"half")
+    assert export_tiny_sr(weights_dir, "m", seed=2)["file"] == "m.weights.h5"
+    assert sorted(p.name for p in weights_dir.glob("*m*.h5")) == ["m.weights.h5"]
 
 
 @pytest.mark.parametrize("flags,message", [

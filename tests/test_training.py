@@ -367,3 +367,21 @@ def test_bfloat16_precision_trains_without_loss_scaling(tmp_path):
     train_digits.main(["--variant", "gan", "--data", str(data), "--batch-size", "8", "--steps", "1",
                        "--ckpt-every", "1", "--out", str(tmp_path / "next")])
     assert tf.keras.mixed_precision.global_policy().name == "float32"  # each run sets its own policy
+
+
+def test_a_run_removes_what_a_kill_left_half_written_when_it_starts(tmp_path, weights_dir):
+    """TensorFlow's unfinished checkpoint folder, temporary files of samples and parks, and an interrupted
+    export's staged weights are gone when the same command runs again; the run resumes and exports."""
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    run, park = tmp_path / "run", tmp_path / "park"
+    args = ["--variant", "gan", "--g-feat", "8", "--d-feat", "8", "--data", str(data), "--ckpt-every", "2",
+            "--batch-size", "8", "--out", str(run), "--park", str(park), "--export", "--weights-dir", str(weights_dir)]
+    train_digits.main(args + ["--steps", "2"])
+    left = [run / "ckpt" / "ckpt-600_temp" / "part-0", run / "samples" / ".step_0000004.png.77.tmp",
+            park / "park.npz.tmp.npz", weights_dir / "gan.0123456789abcdef.weights.h5", weights_dir / ".gan.tmp.weights.h5"]
+    for path in left:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    train_digits.main(args + ["--steps", "4"])
+    assert not any(p.exists() for p in left) and not (run / "ckpt" / "ckpt-600_temp").exists()
+    assert json.loads((weights_dir / "manifest.json").read_text())["models"]["gan"]["steps"] == 4

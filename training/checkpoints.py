@@ -81,6 +81,7 @@ class Run:
                 stages = stages + [{"command": config.get("command"), "from_step": None}]  # the step: on restore
             self.config = {**config, "stages": stages}
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
+            clean_stale(self.out, self.park)
             self._write_config()
 
     def _write_config(self):
@@ -180,6 +181,22 @@ class Run:
 
 
 MIRRORS = Path("runs") / "mirror"  # local working copies of runs whose --out is a URL
+
+
+def clean_stale(*folders):
+    """Remove what a kill left half-written in a run's folders: TensorFlow's unfinished checkpoints
+    (``ckpt-N_temp/``) and temporary files (``*.tmp``, ``*.tmp.*``), none of which is ever read. Returns them."""
+    removed = []
+    for folder in filter(None, folders):
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for path in [*folder.glob("ckpt*/ckpt-*_temp"), *folder.glob("**/*.tmp"), *folder.glob("**/*.tmp.*")]:
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+            removed.append(str(path.relative_to(folder)))
+    if removed:
+        print(f"removed what an interrupted run left: {', '.join(sorted(removed))}", flush=True)
+    return removed
 
 
 def run_folder(out):

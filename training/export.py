@@ -3,6 +3,7 @@ leaves a loadable model; ``--init`` from a shipped model."""
 
 import datetime
 import os
+import re
 from pathlib import Path
 
 from models import manifest
@@ -39,6 +40,30 @@ def start_from(generator, args, args_dict, out):
     return saved_config(out, args.park).get("init_model", init_model)
 
 
+def staged_name(name, sha256):
+    """The name an export stages ``name``'s new weights under: their hash in it, so it always holds those bytes."""
+    return f"{name}.{sha256[:16]}.weights.h5"
+
+
+def clean_stale(weights_dir, name):
+    """Remove what interrupted exports of ``name`` left in ``weights_dir``: temporary and link files, and staged
+    copies (``NAME.<hash>.weights.h5``, the older ``NAME.next.weights.h5``) that the manifest does not name.
+    Returns the names removed."""
+    weights_dir = Path(weights_dir)
+    if not weights_dir.is_dir():
+        return []
+    named = read_manifest(weights_dir).get(name, {}).get("file")
+    stale = re.compile(rf"(\.{re.escape(name)}\.(tmp|link)|{re.escape(name)}\.(next|[0-9a-f]{{16}}))\.weights\.h5")
+    removed = []
+    for path in weights_dir.iterdir():
+        if stale.fullmatch(path.name) and path.name != named and path.is_file():
+            path.unlink()
+            removed.append(path.name)
+    if removed:
+        print(f"removed what an interrupted export of {name} left: {', '.join(sorted(removed))}", flush=True)
+    return removed
+
+
 def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields):
     """Save ``model``'s weights as ``weights_dir/NAME.weights.h5`` and record it in the manifest.
 
@@ -48,16 +73,19 @@ def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields)
     """
     weights_dir = Path(weights_dir)
     weights_dir.mkdir(parents=True, exist_ok=True)
+    clean_stale(weights_dir, name)
     target = weights_dir / f"{name}.weights.h5"
-    # Safe to kill at any moment: at every step the manifest names a complete file whose sha256 it holds.
-    # 1. the new weights under their own name (the shipped model untouched); 2. the manifest points at them;
-    # 3. they take the usual name (a hard link, then a rename, so both names exist meanwhile); 4. the manifest
-    # points at the usual name; 5. the extra name goes.
-    staged = weights_dir / f"{name}.next.weights.h5"
+    # Safe against any sequence of kills: at every step the manifest names a complete file whose sha256 it holds.
+    # 1. the new weights under a name made of their own hash, which no other content can ever take (a
+    # fixed staging name was overwritten by a second interrupted export while the manifest still named it);
+    # 2. the manifest points at them; 3. they take the usual name (a hard link, then a rename, so both names exist
+    # meanwhile); 4. the manifest points at the usual name; 5. the staged name goes.
     tmp = weights_dir / f".{name}.tmp.weights.h5"
     model.save_weights(tmp)
+    sha256 = sha256_file(tmp)
+    staged = weights_dir / staged_name(name, sha256)
     os.replace(tmp, staged)
-    entry = {"builder": builder, "args": args_dict, "file": staged.name, "sha256": sha256_file(staged),
+    entry = {"builder": builder, "args": args_dict, "file": staged.name, "sha256": sha256,
              "bytes": staged.stat().st_size, "params": int(model.count_params()),
              "exported": datetime.date.today().isoformat(), "hardware": hardware(), **fields}
     if run_dir is not None:
@@ -73,5 +101,6 @@ def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields)
     entry["file"] = target.name
     write_manifest_entry(weights_dir, name, entry)
     staged.unlink()
+    clean_stale(weights_dir, name)  # a staged file an interrupted export had the manifest name until now
     print(f"exported {target} ({entry['bytes'] / 1e6:.1f} MB, sha256 {entry['sha256'][:12]})", flush=True)
     return entry

@@ -15,6 +15,7 @@ import tensorflow as tf
 from models import images
 from models.uploads import write_atomic
 from training.distribute import precision
+from training.export import clean_stale
 from training.records import write_progress_gif
 
 
@@ -250,6 +251,8 @@ def linear_decay(model, args, step=None):
 def fit(model, dataset, run, args, sample_fn, eval_fn=None):
     """Train ``model`` on an endless ``dataset`` up to ``args.steps``, resuming where the run stopped."""
     decay = linear_decay(model, args, lambda: run.step)  # before the restore: the base rates, not decayed ones
+    if getattr(args, "export", False) and getattr(args, "name", None):
+        clean_stale(args.weights_dir, args.name)  # what an interrupted export of this model left
     start = run.restore(args.fresh)
     chunks = -(-args.steps // args.ckpt_every)
     if start >= args.steps:
