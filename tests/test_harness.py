@@ -119,12 +119,99 @@ def test_an_interrupted_exports_staged_file_is_named_by_its_hash_and_its_hint_sa
     (["--park", "gs://bucket/run"], "gs://bucket/run is a URL: this folder must be local"),
     (["--steps-per-execution", "4", "--ckpt-every", "10"],
      "--ckpt-every (10) must be a multiple of --steps-per-execution (4)"),
+    (["--lr", "inf"], "--lr must be a finite number, got inf"),
+    (["--lr", "nan"], "--lr must be a finite number, got nan"),
+    (["--w-perceptual=-inf"], "--w-perceptual must be a finite number, got -inf"),
 ])
 def test_flags_that_cannot_work_are_one_line_errors(flags, message, capsys):
     from training import sr
     with pytest.raises(SystemExit) as exc:
         sr.main(["--name", "x", "--data", "nowhere", *flags])
     assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--ema", "2"], "--ema must be from 0 (off) to below 1"),
+    (["--ema", "-0.5"], "--ema must be from 0 (off) to below 1"),
+    (["--limit", "-3"], "--limit must be a positive whole number"),
+    (["--limit", "0"], "--limit must be a positive whole number (leave it out for all), got 0"),
+])
+def test_digit_and_image_gan_flags_that_cannot_work_are_one_line_errors(flags, message, capsys):
+    from training import dcgan, digits
+    for main, argv in ((digits.main, ["--variant", "gan"]), (dcgan.main, ["--name", "x"])):
+        with pytest.raises(SystemExit) as exc:
+            main(argv + flags)
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def bad_data_files(folder):
+    """What an unlucky operator passes as --data: nothing there, a text file, a PNG, an empty folder, .npz files
+    with the wrong arrays or shapes."""
+    folder.mkdir(exist_ok=True)
+    (folder / "notes.txt").write_text("hello\n")
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(folder / "picture.png")
+    (folder / "empty").mkdir(exist_ok=True)
+    np.savez(folder / "keys.npz", a=np.zeros(3))
+    np.savez(folder / "shapes.npz", x_train=np.zeros((5, 3)), y_train=np.zeros(5), x_test=np.zeros((5, 3)),
+             y_test=np.zeros(5))
+    return {name: str(folder / name) for name in ("missing.npz", "notes.txt", "picture.png", "empty", "keys.npz",
+                                                  "shapes.npz")}
+
+
+def test_every_familys_bad_data_is_one_line_naming_the_flag_with_exit_2(tmp_path, capsys):
+    """Each training CLI, as its ``__main__`` runs it, on each bad --data: one line on stderr that names --data,
+    exit status 2, no traceback (a text file was once '15 lines of "pickled (object) data"')."""
+    import importlib
+
+    from training import flags
+    files = bad_data_files(tmp_path / "bad")
+    run = ["--out", str(tmp_path / "run"), "--weights-dir", str(tmp_path / "w")]
+    families = {"training.digits": ["--variant", "gan", *run], "training.dcgan": ["--name", "x", *run],
+                "training.sr": ["--name", "x", *run], "training.pix2pix": ["--name", "x", *run],
+                "training.attributes": ["train", "--weights-dir", str(tmp_path / "w")]}
+    failures = []
+    for module, argv in families.items():
+        main = importlib.import_module(module).main
+        for path in files.values():
+            with pytest.raises(SystemExit) as exc:
+                flags.run_cli(lambda: main(argv + ["--data", path]))  # noqa: B023
+            err = capsys.readouterr().err
+            errors = [line for line in err.splitlines() if line.startswith("error: ")]
+            if exc.value.code != 2 or len(errors) != 1 or "--data" not in errors[0]:
+                failures.append((module, path, exc.value.code, err[-300:]))
+    assert not failures, failures
+
+
+def test_a_diverging_run_stops_with_a_message_saves_nothing_and_exports_nothing(tmp_path, weights_dir, monkeypatch,
+                                                                                   capsys):
+    from tests.conftest import tiny_mnist
+    from training import digits, trainer
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    run = tmp_path / "run"
+    argv = ["--variant", "gan", "--g-feat", "8", "--d-feat", "8", "--data", str(data), "--ckpt-every", "2",
+            "--batch-size", "8", "--out", str(run), "--export", "--weights-dir", str(weights_dir)]
+    digits.main(argv + ["--steps", "2"])
+    first = read_manifest(weights_dir)["gan"]
+    real_check = trainer.check_finite
+    monkeypatch.setattr(trainer, "check_finite", lambda step, logs: real_check(
+        step, {**logs, "d_loss": float("nan")} if step >= 3 else logs))  # the discriminator's loss blows up
+    with pytest.raises(SystemExit, match=r"training diverged at step 4: d_loss=nan \(not finite\): stopped"):
+        digits.main(argv + ["--steps", "4"])
+    assert sorted(p.name for p in (run / "ckpt").glob("ckpt-*.index")) == ["ckpt-2.index"]
+    assert read_manifest(weights_dir)["gan"] == first  # the shipped model untouched
+
+
+def test_non_finite_weights_are_never_exported(weights_dir):
+    import keras
+
+    from models import BUILDERS
+    from training import export
+    args = {"num_feat": 8, "num_block": 2, "upscale": 4}
+    model = BUILDERS["sr_generator"](**args)
+    model.weights[0].assign(np.full(model.weights[0].shape, np.nan, "float32"))
+    with pytest.raises(SystemExit, match="not exporting m: 1 weight arrays hold NaN or infinite values"):
+        export.export(model, "m", "sr_generator", args, weights_dir)
+    assert not list(weights_dir.iterdir()) and keras
 
 
 def test_a_damaged_sample_grid_never_stops_a_gif_or_an_export(tmp_path):

@@ -48,7 +48,7 @@ def load_faces(folder, size=64, limit=None):
     """uint8 (N, size, size, 3) centre squares and float32 (N, 2) labels (age, male) of a folder of faces."""
     files = [f for f in map(Path, inputs.list_images(folder)) if len(f.stem) == 8 and f.stem[5] == "A"][:limit]
     if not files:
-        raise SystemExit(f"no All-Age-Faces files (IIIIIAaa.jpg) in {folder}")
+        raise flags.BadInput(f"--data {folder}: no All-Age-Faces files (IIIIIAaa.jpg) in it; expected a folder with train/ and val/ of them")
     return centre_squares(files, size), np.array([face_labels(f) for f in files], np.float32)
 
 
@@ -219,4 +219,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run_cli(main)

@@ -10,6 +10,7 @@ MNIST and CIFAR-10 come from ``keras.datasets`` when no path is given.
 from pathlib import Path
 
 import keras
+from training.flags import BadInput
 
 # name -> (archive file, URL, folder inside the extracted archive)
 PUBLIC = {
@@ -35,7 +36,7 @@ def resolve(value, cache_dir=None):
     if value is None or Path(value).exists():
         return value
     if value not in PUBLIC:
-        raise SystemExit(f"{value}: no such file or folder, and not a dataset we can download "
+        raise BadInput(f"--data {value}: no such file or folder, and not a dataset we can download "
                          f"({', '.join(sorted(PUBLIC))})")
     fname, url, inner = PUBLIC[value]
     print(f"{value}: downloading {url} (once; it is kept in Keras' cache)", flush=True)

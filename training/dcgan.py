@@ -52,7 +52,7 @@ FD_SIZE = 96  # images are enlarged to this before SqueezeNet (its receptive fie
 def load_images(data=None, size=32, split="train", limit=None):
     """uint8 (N, size, size, 3): a CIFAR-10 JPEG tarball (``split/<class>/*.jpg``), a folder of images (centre
     squares), or ``keras.datasets.cifar10`` when ``data`` is None."""
-    if data is None or str(data).endswith((".tar.gz", ".tgz", ".tar")):
+    if data is None or str(data).endswith((".tar.gz", ".tgz", ".tar")) or Path(data).is_file():
         return load_labelled(data, size, split, limit)[0]
     return centre_squares(inputs.list_images(Path(data))[:limit], size)
 
@@ -68,7 +68,7 @@ def load_labelled(data=None, size=32, split="train", limit=None):
         return out, labels[:limit].reshape(-1).astype("int32")
     path = Path(data)
     if not path.is_file():
-        raise SystemExit(f"--data {data}: no such file")
+        raise flags.BadInput(f"--data {data}: no such file; expected cifar10_jpeg.tar.gz or a folder of images")
     out, labels = [], []
     try:
         with tarfile.open(path) as tar:
@@ -79,9 +79,9 @@ def load_labelled(data=None, size=32, split="train", limit=None):
                         out.append(images.centre_square(np.asarray(im.convert("RGB")), size))
                     labels.append(CLASS_INDEX.get(parts[-2], -1))
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise SystemExit(f"--data {data}: not a readable tarball of images ({exc})") from None
+        raise flags.BadInput(f"--data {data}: not a readable tarball of images ({exc})") from None
     if not out:
-        raise SystemExit(f"--data {data}: no {split}/<class>/ images in it")
+        raise flags.BadInput(f"--data {data}: no {split}/<class>/*.jpg images in it")
     # the tarball is sorted by class: in a fixed shuffled order, any first N (--limit, the Frechet reference's
     # first --fd-samples) hold every class
     order = np.random.default_rng(0).permutation(len(out))[:limit]
@@ -351,7 +351,7 @@ def train_judge(args):
     x, y = load_labelled(args.data, 32, "train", args.limit)
     xt, yt = load_labelled(args.data, 32, "test")
     if (y < 0).any() or (yt < 0).any():
-        raise SystemExit(f"--data {args.data}: class folders must be named {', '.join(imagegan.CIFAR10_CLASSES)}")
+        raise flags.BadInput(f"--data {args.data}: class folders must be named {', '.join(imagegan.CIFAR10_CLASSES)}")
     keras.utils.set_random_seed(args.seed)
     judge = BUILDERS["image_judge"](**JUDGE_ARGS)
     classifier = keras.Model(judge.input, judge.outputs[0])
@@ -450,4 +450,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run_cli(main)

@@ -38,12 +38,28 @@ JUDGE_ARGS = {"num_feat": 32, "feature_dim": 128}
 EVAL_SAMPLES = 10_000
 
 
+MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
 def load_mnist(path=None):
-    """((x_train, y_train), (x_test, y_test)) as uint8 arrays, from an ``mnist.npz`` or keras.datasets."""
+    """((x_train, y_train), (x_test, y_test)) as uint8 arrays, from an ``mnist.npz`` or keras.datasets. A file
+    that is not one (missing, another format, other arrays) is a ``flags.BadInput`` naming ``--data``."""
     if path is None:
         return keras.datasets.mnist.load_data()
-    with np.load(path) as d:
-        return (d["x_train"], d["y_train"]), (d["x_test"], d["y_test"])
+    expects = "expected mnist.npz (x_train 28x28 digits 0-255, y_train labels 0-9, x_test, y_test)"
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            if not hasattr(d, "files") or not set(MNIST_KEYS) <= set(d.files):
+                raise flags.BadInput(f"--data {path}: not an MNIST file; {expects}")
+            x, y, xt, yt = (d[k] for k in MNIST_KEYS)
+    except (OSError, ValueError, EOFError) as exc:  # missing, a text or image file, a truncated archive
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else "not a readable .npz"
+        raise flags.BadInput(f"--data {path}: {reason}; {expects}") from None
+    for images_, labels in ((x, y), (xt, yt)):
+        if (images_.ndim != 3 or images_.shape[1:] != (28, 28) or labels.shape != images_.shape[:1] or not len(labels)
+                or labels.min() < 0 or labels.max() > 9):
+            raise flags.BadInput(f"--data {path}: arrays of shapes {images_.shape} and {labels.shape}; {expects}")
+    return (x.astype("uint8"), y.astype("uint8")), (xt.astype("uint8"), yt.astype("uint8"))
 
 
 def dataset_name(path):
@@ -237,4 +253,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run_cli(main)

@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
+
 from models import manifest
 from models.weights import load_model, read_manifest, sha256_file
 from training.checkpoints import run_stages, saved_config
@@ -71,6 +73,10 @@ def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields)
     metrics, ...) go into the entry as they are; with ``run_dir`` its learning record is kept too
     (``save_history``). Returns the entry.
     """
+    bad = [w.path for w in model.weights if not np.isfinite(np.asarray(w.numpy(), "float32")).all()]
+    if bad:  # a diverged run: such a model paints blank images
+        raise SystemExit(f"not exporting {name}: {len(bad)} weight arrays hold NaN or infinite values "
+                         f"(e.g. {bad[0]}); the model diverged")
     weights_dir = Path(weights_dir)
     weights_dir.mkdir(parents=True, exist_ok=True)
     clean_stale(weights_dir, name)

@@ -1,6 +1,7 @@
 """The flags every training CLI shares, their checks, and which of them a resumed run may change."""
 
 import argparse
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -51,6 +52,21 @@ def add_common_args(parser, steps, batch_size, ckpt_every, lr=2e-4):
 
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+class BadInput(SystemExit):
+    """A flag's value that cannot be used (a missing or unreadable data file, wrong contents): its message is one
+    line naming the flag and what it expects. ``run_cli`` ends the command with it and exit status 2, as argparse
+    does for a bad flag; elsewhere it is a ``SystemExit`` with that message."""
+
+
+def run_cli(main):
+    """Run a training CLI's ``main`` (its ``__main__``): a ``BadInput`` ends it in one line, exit status 2."""
+    try:
+        main()
+    except BadInput as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
 
 
 def command_line(module, argv):
@@ -120,9 +136,19 @@ def check_schedule(args):
         value = getattr(args, flag, None)
         if value is not None and value % per_call:
             return f"--{flag.replace('_', '-')} ({value}) must be a multiple of --steps-per-execution ({per_call})"
+    for flag, value in vars(args).items():  # --lr inf trained to NaN and exported a model of blank images
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"--{flag.replace('_', '-')} must be a finite number, got {value}"
     lr = getattr(args, "lr", None)
     if lr is not None and not lr > 0:
         return f"--lr must be positive, got {lr}"
+    ema = getattr(args, "ema", None)
+    if ema is not None and not 0 <= ema < 1:
+        return f"--ema must be from 0 (off) to below 1 (a moving average's decay, e.g. 0.999), got {ema}"
+    for flag in ("limit", "limit_val", "val_images", "fd_samples", "samples"):
+        value = getattr(args, flag, None)
+        if value is not None and value <= 0:  # --limit 0 used to mean every image
+            return f"--{flag.replace('_', '-')} must be a positive whole number (leave it out for all), got {value}"
     decay, steps = getattr(args, "decay_steps", None), getattr(args, "steps", None)
     if decay is not None and not 0 <= decay <= (steps or decay):
         return f"--decay-steps must be from 0 to --steps ({steps}), got {decay}"

@@ -10,6 +10,7 @@ frame) and WebP are read; other files in a folder are reported and left out.
 
 import tensorflow as tf
 from PIL import Image
+from training.flags import BadInput
 
 # what tf.io.decode_image reads
 DECODABLE = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
@@ -29,11 +30,11 @@ def list_images(folder, min_size=0):
         print(f"{folder}: {len(other)} files left out (not PNG, JPEG, BMP, GIF or WebP), e.g. {sorted(other)[0]}",
               flush=True)
     if not paths:
-        raise SystemExit(f"no images found in {folder}")
+        raise BadInput(f"--data {folder}: no images found; expected a folder of PNG, JPEG, BMP, GIF or WebP files")
     if min_size:
         paths = [p for p in paths if min(header_size(p)) >= min_size]
         if not paths:
-            raise SystemExit(f"no photo in {folder} is at least {min_size}x{min_size}")
+            raise BadInput(f"--data {folder}: no photo in it is at least {min_size}x{min_size}")
     return paths
 
 

@@ -514,4 +514,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run_cli(main)

@@ -5,6 +5,7 @@ stop between two steps with the work saved."""
 
 import contextlib
 import csv
+import math
 import signal
 import threading
 import time
@@ -162,11 +163,14 @@ class RunCallback(keras.callbacks.Callback):
             self.run.train_seconds.assign_add(now - self.t_last)
         self.t_last, self.paused = now, False
         step = self.run.step
+        chunk_end = step % self.ckpt_every == 0 or step >= self.total_steps
+        if step % self.log_every == 0 or chunk_end:  # before anything is logged or saved
+            check_finite(step, logs)
         if step % self.log_every == 0 and self.run.chief:
             self._record(self.csv_path, step, {k: float(v) for k, v in (logs or {}).items()})
         if step >= self.total_steps:  # --steps not a multiple of --ckpt-every: end inside the chunk
             self.model.stop_training = True
-        if step % self.ckpt_every == 0 or step >= self.total_steps:
+        if chunk_end:
             self._chunk_end(step, logs)
 
     def _record(self, path, step, values):
@@ -207,6 +211,18 @@ class RunCallback(keras.callbacks.Callback):
         if self.run.chief:
             write_progress_gif(self.run.out)
             self.run.sync()
+
+
+class NonFiniteLoss(Exception):
+    """Training diverged: a loss is NaN or infinite."""
+
+
+def check_finite(step, logs):
+    """Raise ``NonFiniteLoss`` if a logged value is NaN or infinite (the metrics are means over the chunk, so
+    one bad step since the last checkpoint shows)."""
+    bad = {k: float(v) for k, v in (logs or {}).items() if not math.isfinite(float(v))}
+    if bad:
+        raise NonFiniteLoss(f"step {step}: " + ", ".join(f"{k}={v}" for k, v in bad.items()))
 
 
 class LinearDecay(keras.callbacks.Callback):
@@ -263,6 +279,10 @@ def fit(model, dataset, run, args, sample_fn, eval_fn=None):
         try:
             model.fit(dataset, epochs=chunks, steps_per_epoch=args.ckpt_every,
                       initial_epoch=start // args.ckpt_every, callbacks=callbacks, shuffle=False, verbose=0)
+        except NonFiniteLoss as exc:  # diverged: keep the last good checkpoint, export nothing
+            raise SystemExit(f"training diverged at {exc} (not finite): stopped without saving or exporting; the "
+                             f"last checkpoint in {run.out} is kept. Lower --lr (or check the data) and run again, "
+                             "with --fresh to start over") from None
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (a scheduler, `kill`): keep the work done, in one line
             run.save()
             run.save_parked()
