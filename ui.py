@@ -2,6 +2,7 @@
 
 import base64
 import html
+import json
 import logging
 import random
 import threading
@@ -10,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
+from streamlit.components.v2.bidi_component import main as bidi_main
+from streamlit.components.v2.bidi_component import serialization as bidi_serialization
 
 import numpy as np
 
@@ -67,8 +70,17 @@ def read_upload(upload, max_pixels):
     try:
         return uploads.decode_image(upload.getvalue(), max_pixels=max_pixels, min_side=MIN_SIDE)
     except uploads.ImageError as exc:
-        show_error(exc, f"Could not use {upload.name}")
+        show_error(exc, f"Could not use {literal(upload.name)}")
         return None
+
+
+MARKDOWN_SPECIALS = set("\\\\`*_[]()<>#!|~$&:")
+
+
+def literal(text):
+    """``text`` (a file name a visitor chose, say) shown as it is inside Markdown: every character Markdown
+    could read as syntax is escaped (``![x](http://...).png`` made the browser fetch that address)."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIALS else c for c in str(text).replace("\n", " "))
 
 
 def seed_controls(key):
@@ -132,6 +144,19 @@ def scroll_here_on_phones():
             '}, 300);</script>', unsafe_allow_javascript=True)  # after the result below it is laid out
 
 
+def keep(key, default):
+    """Give widget ``key`` its last value (``kept``), else ``default``, before it is drawn: Streamlit forgets the
+    state of a widget a run did not draw (the digit reset after Grid -> All digits -> Grid)."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(f"_kept_{key}", default)
+
+
+def kept(value, key):
+    """Remember widget ``key``'s ``value`` for ``keep``; returns it."""
+    st.session_state[f"_kept_{key}"] = value
+    return value
+
+
 def kept_radio(label, options, key, **kwargs):
     """``st.radio`` whose choice survives visits to other pages (Streamlit forgets the state of widgets a page
     did not draw): the choice is copied to a plain session key and given back when the page is drawn again."""
@@ -170,8 +195,11 @@ def seed_from_url(key, param="seed"):
 
 
 def show_error(exc, what="That did not work"):
-    """Tell the visitor what went wrong in plain words and log it for the operator."""
-    log.warning("%s: %s: %s", what, type(exc).__name__, exc, exc_info=exc)  # the traceback goes to the log only
+    """Tell the visitor what went wrong in plain words and log it for the operator: one line for a refusal the
+    pages expect (bad input, a missing or damaged weights file), the traceback for anything else."""
+    from models.weights import WeightsError  # noqa: PLC0415
+    expected = isinstance(exc, (ValueError, WeightsError))
+    log.warning("%s: %s: %s", what, type(exc).__name__, exc, exc_info=None if expected else exc)
     st.error(f"**{what}.** {exc}", icon=":material/error:")
 
 
@@ -189,6 +217,28 @@ COMPARE_MAX_PIXELS = 1280 * 1280  # larger results are compared on their centre 
 
 
 CANVAS_DIR = Path(__file__).resolve().parent / "assets" / "canvas"
+class _ShallowJson:
+    """``json`` as Streamlit's component-state parsing sees it: a message nested too deeply to parse is invalid
+    JSON, which Streamlit already handles (the state is dropped, one warning logged), rather than a RecursionError
+    raised inside Streamlit that broke the visitor's session until a reload. ``drawing_canvas`` says so."""
+
+    refused = threading.local()
+
+    def __getattr__(self, name):
+        return getattr(json, name)
+
+    def loads(self, text, *args, **kwargs):
+        try:
+            return json.loads(text, *args, **kwargs)
+        except RecursionError:
+            self.refused.flag = True
+            raise json.JSONDecodeError("nested too deeply to read", "", 0) from None
+
+
+_shallow_json = _ShallowJson()
+for _module in (bidi_serialization, bidi_main):
+    _module.json = _shallow_json
+
 _canvas = st.components.v2.component(
     "gan_studio.canvas", js=(CANVAS_DIR / "canvas.js").read_text(), css=(CANVAS_DIR / "canvas.css").read_text())
 
@@ -237,6 +287,11 @@ def drawing_canvas(key, drawing, tool="pen", width=8, line=False, background=Non
         "examples": [{"name": n, "label": label, "url": png_data_url(t)} for n, label, t in examples],
         "exampleLabel": example}, default={"drawing": None}, on_drawing_change=changed,
         on_example_change=lambda: None)
+    if getattr(_shallow_json.refused, "flag", False):  # in this run's callbacks or just now
+        _shallow_json.refused.flag = False
+        show_error(ValueError("the canvas sent a message nested too deeply to read. Draw again, or press Clear."),
+                   "Could not read the drawing")
+        return None, None
     return result.drawing, result.example
 
 

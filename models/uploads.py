@@ -6,6 +6,7 @@ truncated files and images over a pixel limit before decoding their pixels (deco
 
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -83,6 +84,17 @@ def read_file(path, max_bytes=MAX_BYTES):
     if len(data) > max_bytes:
         raise ImageError(f"The file is over the limit of {max_bytes / 1e6:.0f} MB.")
     return data
+
+
+def safe_stem(name, fallback="image"):
+    """A file name a visitor's browser sent, reduced to a stem safe to name a file in a ZIP or a folder: the part
+    after the last ``/`` or ``\\`` (``..\\..\\Windows\\evil.png`` is ``evil``), without its extension, leading dots
+    or spaces, with anything but letters, digits, ``-``, ``_``, ``.``, ``(``, ``)`` and spaces replaced by ``_``;
+    at most 100 characters; ``fallback`` if nothing is left."""
+    base = re.split(r"[/\\]", str(name))[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+    stem = re.sub(r"[^\w\-.() ]", "_", stem).lstrip(". ").rstrip(". ")[:100]
+    return stem or fallback
 
 
 def write_atomic(path, data):

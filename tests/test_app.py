@@ -157,6 +157,96 @@ def test_upscale_page_batch_makes_a_zip_and_names_bad_files(weights_dir):
         assert Image.open(io.BytesIO(z.read("a_x4.png"))).size == (120, 80)
 
 
+def with_uploads(at, files, multiple=True, key=None):
+    """Run ``at`` with the page's uploader(s) returning ``files`` (AppTest cannot upload): the multiple-file
+    uploader, or the one of widget ``key``."""
+    import streamlit as st
+    original = st.file_uploader
+
+    def uploader(label, *a, **k):
+        if (multiple and k.get("accept_multiple_files")) or (key and k.get("key") == key):
+            return files
+        return original(label, *a, **k)
+    st.file_uploader = uploader
+    try:
+        return at.run()
+    finally:
+        st.file_uploader = original
+
+
+def uploaded(name, data, i=0):
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+    return UploadedFile(UploadedFileRec(f"id{i}", name, "image/png", data), None)
+
+
+def test_batch_shows_visitors_file_names_literally_and_zips_them_under_safe_names(weights_dir):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from tests.conftest import export_tiny_sr
+    from tests.test_sr_training import photo
+    export_tiny_sr(weights_dir, "realsr")
+    buf = io.BytesIO()
+    Image.fromarray(photo(20, 30, 1)).save(buf, format="PNG")
+    names = ["![x](http://127.0.0.1:9/track).png", "..\\..\\Windows\\evil_x4.png", ".profile.png"]
+    files = [uploaded(n, buf.getvalue(), i) for i, n in enumerate(names)]
+    at = with_uploads(run_page("views/upscale.py"), files)
+    at = with_uploads(at.button(key="sr_batch_go").click(), files)
+    assert not at.exception and len(at.success) == 3
+    assert all("](" not in m.value and "![" not in m.value for m in at.success)
+    with zipfile.ZipFile(io.BytesIO(at.session_state["sr_batch"][1])) as z:
+        assert sorted(z.namelist()) == ["evil_x4_x4.png", "profile_x4.png", "track)_x4.png"]
+
+
+def test_evaluate_runs_on_a_button_once_per_photo_and_keeps_its_result(weights_dir, monkeypatch):
+    """A 4-megapixel evaluation ran again on every rerun of the page (34 s for a click elsewhere): now only on
+    its button, in the upscales' queue, and its numbers stay for the session."""
+    import io
+
+    from PIL import Image
+
+    from models import inference
+    from tests.conftest import export_tiny_sr
+    from tests.test_sr_training import photo
+    export_tiny_sr(weights_dir, "realsr")
+    calls = []
+    real = inference.evaluate_upscale
+    monkeypatch.setattr(inference, "evaluate_upscale", lambda *a, **k: calls.append(1) or real(*a, **k))
+    buf = io.BytesIO()
+    Image.fromarray(photo(96, 128, 3)).save(buf, format="PNG")
+    file = uploaded("big.png", buf.getvalue())
+    at = with_uploads(run_page("views/upscale.py"), file, multiple=False, key="sr_eval_upload")
+    assert not at.exception and calls == [] and at.button(key="sr_eval_go")
+    at = with_uploads(at.button(key="sr_eval_go").click(), file, multiple=False, key="sr_eval_upload")
+    assert not at.exception and not at.error and calls == [1]
+    assert [m.label for m in at.metric] == ["PSNR, model", "PSNR, bicubic", "SSIM, model", "SSIM, bicubic"]
+    at = with_uploads(at.radio(key="sr_scale").set_value(2), file, multiple=False, key="sr_eval_upload")
+    assert calls == [1] and len(at.metric) == 4  # a rerun shows the kept numbers without measuring again
+    assert not [b for b in at.button if b.key == "sr_eval_go"]  # nothing new to measure
+    key, scores, crops = at.session_state["sr_eval"]
+    assert set(crops) == {"bicubic", "sr", "hr"} and not any(hasattr(v, "shape") for v in scores.values())
+
+
+def test_a_link_to_the_digits_page_opens_it_without_a_widget_warning_and_keeps_the_digit(caplog):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("views/digits.py")
+    at.query_params.update({"model": "cdcgan", "seed": "7", "digit": "3", "mode": "Grid", "n": "24", "frames": "6"})
+    policies = logging.getLogger("streamlit.elements.lib.policies")  # Streamlit's loggers do not propagate
+    policies.addHandler(caplog.handler)
+    try:
+        at.run()
+    finally:
+        policies.removeHandler(caplog.handler)
+    assert not at.exception and not [r for r in caplog.records if "Session State API" in r.getMessage()]
+    assert at.selectbox(key="digit").value == 3 and at.slider(key="n").value == 24 and at.slider(key="frames").value == 6
+    assert at.query_params["n"] in ("24", ["24"])
+    at.radio(key="mode").set_value("All digits, one row each").run()
+    at.radio(key="mode").set_value("Grid").run()
+    assert not at.exception and at.selectbox(key="digit").value == 3 and at.slider(key="n").value == 24
+
+
 def photo_caption(at):
     """The caption of the sketch page's photo (an inline HTML figure, not a media file), or None."""
     import re

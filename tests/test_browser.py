@@ -73,6 +73,20 @@ def test_history_page_opens_every_model_by_its_link(streamlit_server, browser):
     assert not errors
 
 
+def test_addresses_with_more_after_the_page_open_the_page(streamlit_server, browser):
+    """``/digits/extra`` served the page with its scripts resolved below it: a blank white page. A trailing slash
+    or an extra segment leads to the page itself, its query kept."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    for address, heading, url in [("/digits/", "Handwritten digits", "/digits"),
+                                  ("/digits/extra", "Handwritten digits", "/digits"),
+                                  ("/upscale/?model=srgan", "Super-resolution (x2, x3, x4)", "/upscale?model=srgan"),
+                                  ("/history/a/b?model=gan", "How they learned", "/history?model=gan")]:
+        page.goto(streamlit_server + address)
+        page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
+        assert page.url.startswith(streamlit_server + url), (address, page.url)
+        assert not page.locator('[data-testid="stException"]').count()
+
+
 def app_with(tmp_path_factory, log_name, *exports):
     """The app (as `make run` starts it) serving only the tiny models that ``exports`` write, each called with
     the weights folder: a page's mechanics, quality being tested on shipped models elsewhere."""

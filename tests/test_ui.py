@@ -60,3 +60,50 @@ def test_a_waiter_that_gives_up_leaves_the_line():
     holder.join(5)
     with queue.slot():  # the queue still works
         pass
+
+
+def test_a_canvas_message_nested_too_deeply_is_refused_not_a_recursion_error():
+    """Streamlit parses a component's state itself: a 50,000-deep message raised RecursionError inside it and broke
+    the session; now it is invalid JSON (the state falls back to its default) and the canvas says so."""
+    from streamlit.components.v2.bidi_component import serialization
+    ui._shallow_json.refused.flag = False
+    deep = '{"drawing": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    assert serialization.BidiComponentSerde(default={"drawing": None}).deserialize(deep) == {"drawing": None}
+    assert ui._shallow_json.refused.flag
+    ui._shallow_json.refused.flag = False
+    state = serialization.BidiComponentSerde(default={"drawing": None}).deserialize('{"drawing": {"version": 3}}')
+    assert state == {"drawing": {"version": 3}} and not ui._shallow_json.refused.flag
+
+
+def test_file_names_from_visitors_are_shown_literally():
+    """``![x](http://...).png`` as Markdown made the browser fetch that address."""
+    import re
+    shown = ui.literal("![x](http://evil.example/a.png).png")
+    assert "](" not in shown and "![" not in shown and "http://" not in shown
+    assert re.sub(r"\\(.)", r"\1", shown) == "![x](http://evil.example/a.png).png"  # nothing lost, only escaped
+    assert ui.literal("a*b*_c_<b>x</b>") == r"a\*b\*\_c\_\<b\>x\</b\>"
+    assert ui.literal("line\nbreak") == "line break"
+
+
+def test_uploads_one_session_holds_are_bounded_at_the_server(caplog):
+    """Streamlit keeps every uploaded file in memory: past the bound a file is refused (HTTP 413) in one log line,
+    other sessions unaffected, and room comes back when the visitor removes files."""
+    from starlette.exceptions import HTTPException
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    import app
+    manager = MemoryUploadedFileManager("/upload")
+    app.bound_uploads(manager, limit=50)
+    rec = lambda i, size: UploadedFileRec(f"f{i}", f"{i}.png", "image/png", b"x" * size)  # noqa: E731
+    manager.add_file("s1", rec(1, 20))
+    manager.add_file("s1", rec(2, 20))
+    with pytest.raises(HTTPException) as refused:
+        manager.add_file("s1", rec(3, 20))
+    assert refused.value.status_code == 413
+    assert len([r for r in caplog.records if "upload refused" in r.getMessage()]) == 1
+    assert not [r for r in caplog.records if r.exc_info]
+    manager.add_file("s2", rec(4, 40))  # another visitor has their own room
+    manager.remove_file("s1", "f1")
+    manager.add_file("s1", rec(5, 20))
+    assert [r.file_id for r in manager.get_files("s1", ["f2", "f5"])] == ["f2", "f5"]

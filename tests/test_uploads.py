@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from models import uploads
 from models.uploads import ImageError, decode_image
 
 
@@ -99,3 +100,11 @@ def test_heic_photos_say_how_to_convert_them():
     heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 100
     with pytest.raises(ImageError, match="HEIC.*Save it as JPEG or PNG first"):
         decode_image(heic)
+
+
+@pytest.mark.parametrize("name,stem", [
+    ("..\\..\\Windows\\evil_x4.png", "evil_x4"), ("../../etc/passwd", "passwd"), (".hidden.png", "hidden"),
+    ("...", "image"), ("", "image"), ("photo.final.jpg", "photo.final"), ("a b.png", "a b"),
+    ("![x](http:..).png", "__x_(http_..)"), ("x" * 300 + ".png", "x" * 100)])
+def test_names_a_browser_sent_become_safe_file_stems(name, stem):
+    assert uploads.safe_stem(name) == stem

@@ -74,6 +74,20 @@ def test_refreshed_weights_are_picked_up_without_restart(weights_dir):
     assert not np.array_equal(first, inference.generate_digits("tiny", 4, seed=0))
 
 
+def test_a_changed_builder_or_arguments_for_a_loaded_model_is_rebuilt(weights_dir):
+    """Only the entry changes (same file, same sha256, same mtime): the cache is keyed on the builder and its
+    arguments too, so the new architecture is built rather than the old one served."""
+    import json
+    export_tiny(weights_dir, seed=1)
+    first = load_model("tiny")
+    path = weights_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["models"]["tiny"]["args"]["name"] = "renamed_generator"  # a builder argument that keeps the weights
+    path.write_text(json.dumps(manifest))
+    second = load_model("tiny")
+    assert second is not first and second.name == "renamed_generator"
+
+
 def test_build_uses_only_our_builders():
     with pytest.raises(WeightsError, match="unknown builder 'os.system'"):
         build({"builder": "os.system", "args": {}})

@@ -33,15 +33,19 @@ ui.seed_from_url("seed")
 ui.from_url("mode", "mode", str, {"Grid", "Single digit", "All digits, one row each"})
 ui.from_url("digit", "digit", int, set(DIGITS))
 ui.from_url("walk_to", "to", int, range(0, 100_000))
+ui.from_url("n", "n", int, range(1, 101))
+ui.from_url("frames", "frames", int, range(4, 33))
+ANY = "any (0 to 9 in turn)"
 
 
 def generate():
     """Model, mode, digit and seed on the left, the picture on the right."""
     controls, output = ui.result_first("digits_block").columns([1, 2], gap="large")
     with controls:
-        name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="variant",
-                            index=list(models).index(inference.DEFAULT_DIGITS) if inference.DEFAULT_DIGITS in models
-                            else 0)
+        # defaults through session state, as a link's values are: a widget given both logs a warning with a stack
+        st.session_state.setdefault("variant", inference.DEFAULT_DIGITS if inference.DEFAULT_DIGITS in models
+                                    else list(models)[0])
+        name = st.selectbox("Model", list(models), format_func=lambda n: models[n].get("title", n), key="variant")
         conditional = models[name]["args"].get("conditional", False)
         modes = ["Grid", "Single digit"] + (["All digits, one row each"] if conditional else [])
         if st.session_state.get("mode") not in modes:
@@ -49,14 +53,15 @@ def generate():
         mode = st.radio("Show", modes, horizontal=True, key="mode")
         digit, n = None, 1
         if mode == "Grid":
-            n = st.slider("How many digits", 1, 100, 60, key="n")
+            ui.keep("n", 60)
+            n = ui.kept(st.slider("How many digits", 1, 100, key="n"), "n")
         if conditional and mode != "All digits, one row each":
-            choice = st.selectbox("Digit", ["any (0 to 9 in turn)"] + DIGITS, key="digit",
-                                  index=0 if mode == "Grid" else 8)
+            ui.keep("digit", ANY if mode == "Grid" else 7)  # kept while "All digits" hides it
+            choice = ui.kept(st.selectbox("Digit", [ANY] + DIGITS, key="digit"), "digit")
             digit = None if isinstance(choice, str) else int(choice)
         per_digit = st.slider("Per digit", 1, 10, 8, key="per_digit") if mode.startswith("All") else 0
         seed = ui.seed_controls("seed")
-    ui.to_url(model=name, seed=seed, mode=mode, digit=digit)
+    ui.to_url(model=name, seed=seed, mode=mode, digit=digit, n=n if mode == "Grid" else None)
 
     with output:
         try:
@@ -87,14 +92,15 @@ def latent_walk(name, conditional, digit, seed):
     ui.walk_end("walk_from", "walk_to", seed)
     cols = st.columns(4, vertical_alignment="bottom")
     seed_b = cols[0].number_input("To seed", 0, 99_999, key="walk_to")
-    frames = cols[1].slider("Frames", 4, 32, 12, key="frames")
+    st.session_state.setdefault("frames", 12)
+    frames = cols[1].slider("Frames", 4, 32, key="frames")
     walk_digit = None
     if conditional:
         if st.session_state.get("walk_digit_for") != digit:  # follow the digit chosen above
             st.session_state.walk_digit_for = digit
             st.session_state.walk_digit = digit if digit is not None else 0
         walk_digit = cols[2].selectbox("Digit", DIGITS, key="walk_digit")
-    ui.to_url(to=seed_b)
+    ui.to_url(to=seed_b, frames=frames)
     try:
         strip = inference.interpolate_digits(name, seed, int(seed_b), frames, digit=walk_digit)
         gif = ui.show_walk(strip, seed, seed_b, scale=3, gif_scale=8, gif_width=224)

@@ -165,7 +165,7 @@ with batch_tab:
         status, bar = st.empty(), st.progress(0.0)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PNGs are compressed already
             for i, upload in enumerate(files, 1):
-                prefix = f"{i}/{len(files)} {upload.name}: "
+                prefix = f"{i}/{len(files)} {ui.literal(upload.name)}: "
                 try:
                     image = uploads.as_rgba(*uploads.decode_image(upload.getvalue(), max_pixels=MAX_INPUT_PIXELS,
                                                                         min_side=ui.MIN_SIDE))
@@ -174,7 +174,7 @@ with batch_tab:
                     ui.log.warning("batch upscale of %s: %s", upload.name, exc)
                     rows.append((upload.name, None, str(exc)))
                     continue
-                stem, k = Path(upload.name).stem, 1
+                stem, k = uploads.safe_stem(upload.name), 1
                 while f"{stem}_x{b_scale}{'' if k == 1 else f'-{k}'}.png" in names:
                     k += 1
                 out_name = f"{stem}_x{b_scale}{'' if k == 1 else f'-{k}'}.png"
@@ -189,9 +189,10 @@ with batch_tab:
         rows, archive = done
         for name, out_name, note in rows:
             if out_name:
-                st.success(f"**{name}**: {note}, saved as {out_name}", icon=":material/check_circle:")
+                st.success(f"**{ui.literal(name)}**: {note}, saved as {ui.literal(out_name)}",
+                           icon=":material/check_circle:")
             else:
-                st.error(f"**{name}**: {note}", icon=":material/error:")
+                st.error(f"**{ui.literal(name)}**: {note}", icon=":material/error:")
         if archive:
             st.download_button(f"Download ZIP ({sum(1 for r in rows if r[1])} PNG files)", archive,
                                file_name="upscaled.zip", mime="application/zip", icon=":material/download:",
@@ -205,9 +206,26 @@ with evaluate_tab:
     eval_model = st.selectbox("Model", order, format_func=label, key="sr_eval_model")
     decoded = ui.read_upload(upload, MAX_EVAL_PIXELS) if upload else None
     if decoded is not None:
-        try:
-            with st.spinner("Reducing, upscaling and measuring..."):
-                scores = inference.evaluate_upscale(decoded[0], eval_model)
+        # measured once per photo and model, on a button, in the upscales' queue; kept for the session
+        key = (hashlib.sha256(decoded[0].tobytes()).hexdigest(), decoded[0].shape, eval_model,
+               models[eval_model]["sha256"])
+        stored = st.session_state.get("sr_eval")
+        if (stored is None or stored[0] != key) and st.button("Evaluate", type="primary", icon=":material/analytics:",
+                                                              key="sr_eval_go"):
+            status = st.empty()
+            try:
+                with st.spinner("Reducing, upscaling and measuring..."):
+                    with job_queue().slot(on_wait=lambda n: status.info(
+                            f"The upscaler is busy: waiting, position {n} in line.", icon=":material/schedule:")):
+                        status.empty()
+                        scores = inference.evaluate_upscale(decoded[0], eval_model)
+                crops = {k: images.crop_around(scores.pop(k), 0.5, 0.5, 192) for k in ("bicubic", "sr", "hr")}
+                scores.pop("lr")
+                st.session_state.sr_eval = stored = (key, scores, crops)  # numbers and crops: no full images
+            except (ValueError, inference.WeightsError) as exc:
+                ui.show_error(exc, "Could not evaluate")
+        if stored is not None and stored[0] == key:
+            _, scores, crops = stored
             cols = st.columns(4)
             cols[0].metric("PSNR, model", f"{scores['psnr']:.2f} dB",
                            delta=f"{scores['psnr'] - scores['bicubic_psnr']:+.2f} dB vs bicubic")
@@ -215,8 +233,5 @@ with evaluate_tab:
             cols[2].metric("SSIM, model", f"{scores['ssim']:.4f}",
                            delta=f"{scores['ssim'] - scores['bicubic_ssim']:+.4f} vs bicubic")
             cols[3].metric("SSIM, bicubic", f"{scores['bicubic_ssim']:.4f}")
-            for col, key, name in zip(st.columns(3), ["bicubic", "sr", "hr"], ["bicubic", "model", "original"]):
-                col.image(images.crop_around(scores[key], 0.5, 0.5, 192), caption=f"{name} (centre crop)",
-                          output_format="PNG")
-        except (ValueError, inference.WeightsError) as exc:
-            ui.show_error(exc, "Could not evaluate")
+            for col, k, name in zip(st.columns(3), ["bicubic", "sr", "hr"], ["bicubic", "model", "original"]):
+                col.image(crops[k], caption=f"{name} (centre crop)", output_format="PNG")
