@@ -14,6 +14,7 @@
 import argparse
 import functools
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -204,12 +205,22 @@ def progress_bar(label, done, total, width=30):
 def for_each_image(args, make, suffix):
     """Run ``make(image) -> uint8 image`` over the files and folders in ``args.inputs``, writing PNGs into
     ``args.out``; stops at the first bad file unless ``--keep-going``. Returns the exit code."""
-    files = uploads.image_files(args.inputs)
+    skipped = []
+    files = uploads.image_files(args.inputs, skipped)
+    for path, reason in skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
     if not files:
         raise ValueError("no image files found in " + ", ".join(map(str, args.inputs)))
-    args.out.mkdir(parents=True, exist_ok=True)
-    failed, used = 0, set()
-    for i, path in enumerate(files, 1):
+    check_writable(args.out)
+    used = set()
+    targets = [_unique(args.out, f"{path.stem}_{suffix}", used) for path in files]  # PNG: lossless, keeps alpha
+    existing = [t for t in targets if t.exists() or t.is_symlink()]
+    if existing and not args.overwrite:
+        raise ValueError(f"{len(existing)} output file{'s' if len(existing) > 1 else ''} already exist"
+                         f"{'s' if len(existing) == 1 else ''} ({', '.join(str(t) for t in existing[:3])}"
+                         f"{', ...' if len(existing) > 3 else ''}): pass --overwrite to replace them, or another --out")
+    failed = 0
+    for i, (path, target) in enumerate(zip(files, targets), 1):
         label = f"[{i}/{len(files)}] {path.name}"
         try:
             image = uploads.as_rgba(*uploads.decode_image(uploads.read_file(path), max_pixels=args.max_pixels))
@@ -220,12 +231,22 @@ def for_each_image(args, make, suffix):
             if not args.keep_going:
                 return 1
             continue
-        target = _unique(args.out, f"{path.stem}_{suffix}", used)  # PNG: lossless, keeps alpha
         uploads.write_atomic(target, images.png_bytes(result))
         print(f"\r{label} -> {target} ({result.shape[1]}x{result.shape[0]})", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(files)} files failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def check_writable(folder):
+    """Make ``folder`` and write and remove a file in it, before any work: an unwritable ``--out`` once failed
+    only after the first image, naming a temporary file. ``ValueError`` naming ``--out`` otherwise."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"--out {folder} is not a folder this can write into ({exc.strerror or exc}).") from None
 
 
 def _unique(folder, stem, used):
@@ -296,6 +317,8 @@ def add_batch_args(p):
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--max-pixels", type=int, default=uploads.MAX_PIXELS, help="refuse larger inputs")
     p.add_argument("--keep-going", action="store_true", help="skip bad files instead of stopping at the first")
+    p.add_argument("--overwrite", action="store_true", help="replace output files that already exist (refused "
+                                                            "without it, before any work)")
 
 
 def main(argv=None):

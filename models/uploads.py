@@ -109,14 +109,28 @@ def write_atomic(path, data):
         tmp.unlink(missing_ok=True)
 
 
-def image_files(paths):
-    """Files named in ``paths``, with folders expanded (recursively, sorted) to the image files they hold."""
+def image_files(paths, skipped=None):
+    """Files named in ``paths``, with folders expanded (recursively, sorted) to the image files they hold. What a
+    folder holds that is left out (not a regular file: a FIFO, a link to a device or a loop; not an image by its
+    name) is appended to ``skipped`` as ``(path, reason)``, to be listed."""
     found = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            found.append(path)
+        if not path.is_dir():
+            found.append(path)  # named on purpose: read (or refused) with a reason of its own
+            continue
+        for p in sorted(path.rglob("*")):
+            if p.is_dir():
+                continue
+            if not p.is_file():
+                reason = "a link that leads nowhere or to itself" if p.is_symlink() and not p.exists() else \
+                    "not a regular file"
+            elif p.suffix.lower() not in IMAGE_SUFFIXES:
+                reason = "not an image file name (" + ", ".join(sorted(IMAGE_SUFFIXES)) + ")"
+            else:
+                found.append(p)
+                continue
+            if skipped is not None:
+                skipped.append((p, reason))
     return found
 
 

@@ -180,3 +180,42 @@ def test_cli_gives_inputs_with_the_same_stem_their_own_outputs(tiny_sr, tmp_path
     assert written == ["same_tiny_sr_x4-2.png", "same_tiny_sr_x4.png"]  # nothing overwritten, no temp files left
     a, b = (np.asarray(Image.open(out / n)) for n in written)
     assert not np.array_equal(a, b)
+
+
+def test_cli_checks_out_before_any_work_and_never_overwrites_silently(tiny_sr, tmp_path, capsys):
+    from models.__main__ import main
+    Image.fromarray(photo(12, 12, 1)).save(tmp_path / "a.png")
+    not_a_folder = tmp_path / "taken.txt"
+    not_a_folder.write_text("a file where the output folder should go")
+    for out in (not_a_folder, not_a_folder / "sub"):  # an --out that cannot be written: said first, one line
+        assert main(["upscale", str(tmp_path / "a.png"), "--model", tiny_sr, "--out", str(out), "--keep-going"]) == 2
+        err = capsys.readouterr().err
+        assert f"error: --out {out} is not a folder this can write into" in err and "tile" not in err
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / f"a_{tiny_sr}_x4.png").write_text("an unrelated file of the same name")
+    assert main(["upscale", str(tmp_path / "a.png"), "--model", tiny_sr, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "1 output file already exists" in err and "pass --overwrite to replace them" in err and "tile" not in err
+    assert (out / f"a_{tiny_sr}_x4.png").read_text() == "an unrelated file of the same name"
+    assert main(["upscale", str(tmp_path / "a.png"), "--model", tiny_sr, "--out", str(out), "--overwrite"]) == 0
+    assert Image.open(out / f"a_{tiny_sr}_x4.png").size == (48, 48)
+
+
+def test_cli_lists_what_it_skips_inside_folders(tiny_sr, tmp_path, capsys):
+    import os
+
+    from models.__main__ import main
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(photo(12, 12, 1)).save(folder / "a.png")
+    os.mkfifo(folder / "pipe.png")
+    (folder / "zero.png").symlink_to("/dev/zero")
+    (folder / "loop.png").symlink_to(folder / "loop.png")
+    (folder / "notes.txt").write_text("hello")
+    assert main(["upscale", str(folder), "--model", tiny_sr, "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    for name, reason in (("pipe.png", "not a regular file"), ("zero.png", "not a regular file"),
+                         ("loop.png", "a link that leads nowhere or to itself"), ("notes.txt", "not an image")):
+        assert f"skipped {folder / name}: {reason}" in err, name
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [f"a_{tiny_sr}_x4.png"]
