@@ -74,6 +74,19 @@ def read_upload(upload, max_pixels):
         return None
 
 
+def release_uploads(files):
+    """Free the bytes Streamlit holds of uploaded ``files`` (it keeps every upload in memory until the visitor
+    removes it or the session ends) once the page is done with them; give their uploader a new key after this."""
+    from streamlit.runtime import Runtime  # noqa: PLC0415
+    from streamlit.runtime.scriptrunner import get_script_run_ctx  # noqa: PLC0415
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():  # a bare script run (AppTest): nothing is held
+        return
+    manager = Runtime.instance().uploaded_file_mgr
+    for upload in files:
+        manager.remove_file(ctx.session_id, upload.file_id)
+
+
 MARKDOWN_SPECIALS = set("\\\\`*_[]()<>#!|~$&:")
 
 

@@ -158,15 +158,20 @@ def test_upscale_page_uploads_compares_and_downloads(sr_server, browser, tmp_pat
     Image.fromarray(photo(20, 24, 5)).save(other)
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"no image here")
+    markdown = tmp_path / "![x](x).png"  # a name that is Markdown: shown as it is, no image fetched
+    markdown.write_bytes(other.read_bytes())
     multi = page.locator('[data-testid="stFileUploader"]', has_text="Up to 10").locator("input[type=file]")
-    multi.set_input_files([str(upload), str(junk), str(other)])
+    multi.set_input_files([str(upload), str(junk), str(other), str(markdown)])
     page.get_by_role("button", name="Upscale all").click()
-    page.get_by_role("button", name="Download ZIP (2 PNG files)").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Download ZIP (3 PNG files)").wait_for(timeout=60_000)
     assert page.locator('[data-testid="stAlertContentError"]', has_text="junk.png").count() == 1
+    assert page.locator('[data-testid="stAlertContentSuccess"]', has_text="![x](x).png").count() == 1
+    assert not page.locator('[data-testid="stAlertContentSuccess"] img').count()
+    assert not page.locator('[data-testid="stFileUploaderFile"]').count()  # done with: the uploader is emptied
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download ZIP (2 PNG files)").click()
+        page.get_by_role("button", name="Download ZIP (3 PNG files)").click()
     with zipfile.ZipFile(download.value.path()) as z:
-        assert sorted(z.namelist()) == ["other_x4.png", "small_x4.png"]
+        assert sorted(z.namelist()) == ["__x_(x)_x4.png", "other_x4.png", "small_x4.png"]
     page.screenshot(path=str(SCREENSHOTS / "upscale_batch.png"), full_page=True)
     page.get_by_role("tab", name="Upscale", exact=True).click()
     assert not errors

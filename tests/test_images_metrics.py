@@ -55,3 +55,16 @@ def test_frechet_features_squeezenet_and_the_standard_fid_network():
     with pytest.raises(ValueError, match="unknown Frechet network"):
         FrechetFeatures("vgg", None)
     assert frechet_features("squeezenet", "/nonexistent/squeezenet.h5") is None  # runs go on without it
+
+
+def test_ssim_in_bands_equals_ssim_of_the_whole_image():
+    """The SSIM map is computed a band of rows at a time (bounded memory for 4-megapixel photos): same number."""
+    import numpy as np
+
+    from models import quality
+    rng = np.random.default_rng(0)
+    for h, w in ((600, 500), (300, 257), (19, 30)):
+        a = rng.integers(0, 256, (h, w, 3), np.uint8)
+        b = np.clip(a.astype(int) + rng.integers(-30, 31, a.shape), 0, 255).astype(np.uint8)
+        whole = quality.ssim_y(a, b, band=10**9)
+        assert abs(quality.ssim_y(a, b, band=64) - whole) < 1e-12 and 0.5 < whole < 1.0

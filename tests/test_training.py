@@ -385,3 +385,27 @@ def test_a_run_removes_what_a_kill_left_half_written_when_it_starts(tmp_path, we
     train_digits.main(args + ["--steps", "4"])
     assert not any(p.exists() for p in left) and not (run / "ckpt" / "ckpt-600_temp").exists()
     assert json.loads((weights_dir / "manifest.json").read_text())["models"]["gan"]["steps"] == 4
+
+
+def test_a_kill_during_the_evaluation_after_an_export_is_made_good_by_running_the_command_again(
+        tmp_path, weights_dir, monkeypatch):
+    """The export lands first and its metrics after; killed in between, the entry has no metrics until the same
+    command runs again: a finished run trains nothing, exports the same model again and measures it."""
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    train_digits.main(["judge", "--data", str(data), "--epochs", "1", "--batch-size", "16", "--export",
+                       "--weights-dir", str(weights_dir)])
+    argv = ["--variant", "cgan", "--g-feat", "8", "--d-feat", "8", "--data", str(data), "--steps", "2",
+            "--ckpt-every", "2", "--batch-size", "8", "--out", str(tmp_path / "run"), "--export",
+            "--weights-dir", str(weights_dir)]
+    real = train_digits.evaluate
+    monkeypatch.setattr(train_digits, "evaluate", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        train_digits.main(argv)
+    from models.weights import load_model
+    assert "metrics" not in json.loads((weights_dir / "manifest.json").read_text())["models"]["cgan"]
+    exported = load_model("cgan", weights_dir).get_weights()
+    monkeypatch.setattr(train_digits, "evaluate", real)
+    train_digits.main(argv)
+    again = json.loads((weights_dir / "manifest.json").read_text())["models"]["cgan"]
+    assert again["steps"] == 2 and "recognised" in again["metrics"]
+    assert all(np.allclose(a, b) for a, b in zip(load_model("cgan", weights_dir).get_weights(), exported))

@@ -18,6 +18,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
 MAX_INPUT_PIXELS = int(os.environ.get("GAN_STUDIO_SR_MAX_PIXELS", 1024 * 1024))  # output is 16x that
 MAX_EVAL_PIXELS = 4 * MAX_INPUT_PIXELS
 MAX_BATCH_FILES = 10
+MAX_BATCH_PIXELS = 2 * MAX_INPUT_PIXELS  # input pixels of one batch in all: its ZIP (16x that) stays in memory
 LABELS = {"realsr": "Photo (real-world)", "realsr_gan": "Photo, textured (real-world GAN)",
           "srresnet": "Faithful, for clean images", "srgan": "Sharp (SRGAN)", "srgan_faces": "Faces (SRGAN, 64 to 256 px)"}
 USE = {"realsr": "For photos as people have them: small, noisy or JPEG-compressed (thumbnails, screenshots, "
@@ -153,15 +154,16 @@ with upscale_tab:
                          caption=f"Input, {image.shape[1]}x{image.shape[0]} pixels. Press Upscale.")
 
 with batch_tab:
-    files = st.file_uploader(f"Up to {MAX_BATCH_FILES} small photos (each {ui.MIN_SIDE}x{ui.MIN_SIDE} pixels to 1 megapixel)", type=ui.UPLOAD_TYPES,
-                             accept_multiple_files=True, key="sr_batch_files")
+    files = st.file_uploader(f"Up to {MAX_BATCH_FILES} small photos (each {ui.MIN_SIDE}x{ui.MIN_SIDE} pixels to 1 "
+                             f"megapixel, {MAX_BATCH_PIXELS / 2**20:.0f} megapixels in all)", type=ui.UPLOAD_TYPES,
+                             accept_multiple_files=True, key=f"sr_batch_files_{st.session_state.get('sr_batch_round', 0)}")
     b_model = model_picker("sr_batch_model")
     b_scale = st.radio("Enlarge", [4, 3, 2], format_func=lambda s: f"x{s}", horizontal=True, key="sr_batch_scale")
     if len(files) > MAX_BATCH_FILES:
         st.warning(f"{len(files)} files chosen; the first {MAX_BATCH_FILES} will be upscaled.")
     files = files[:MAX_BATCH_FILES]
     if st.button("Upscale all", type="primary", icon=":material/zoom_in:", disabled=not files, key="sr_batch_go"):
-        rows, buffer, names = [], io.BytesIO(), set()
+        rows, buffer, names, budget = [], io.BytesIO(), set(), MAX_BATCH_PIXELS
         status, bar = st.empty(), st.progress(0.0)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PNGs are compressed already
             for i, upload in enumerate(files, 1):
@@ -169,6 +171,10 @@ with batch_tab:
                 try:
                     image = uploads.as_rgba(*uploads.decode_image(upload.getvalue(), max_pixels=MAX_INPUT_PIXELS,
                                                                         min_side=ui.MIN_SIDE))
+                    if image.shape[0] * image.shape[1] > budget:
+                        raise ValueError(f"Left out: this batch's {MAX_BATCH_PIXELS / 2**20:.0f} megapixels are used up "
+                                         "by the photos before it. Upscale it in another batch.")
+                    budget -= image.shape[0] * image.shape[1]
                     result = upscale_queued(image, b_model, b_scale, status, bar, prefix)
                 except (ValueError, inference.WeightsError) as exc:
                     ui.log.warning("batch upscale of %s: %s", upload.name, exc)
@@ -184,6 +190,9 @@ with batch_tab:
                                                     f"{result.shape[1]}x{result.shape[0]}"))
         bar.empty()
         st.session_state.sr_batch = (rows, buffer.getvalue() if names else None)  # one batch a session
+        ui.release_uploads(files)  # done with: Streamlit need not hold their bytes any longer
+        st.session_state.sr_batch_round = st.session_state.get("sr_batch_round", 0) + 1  # an empty uploader
+        st.rerun()
     done = st.session_state.get("sr_batch")
     if done:
         rows, archive = done
