@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models import imagegan, inference
+from models import imagegan, inference, quality
 from training.dcgan import FrechetMeter
 from training.perceptual import FrechetFeatures
 
@@ -247,13 +247,12 @@ def test_shipped_image_gan_samples_are_varied_pictures(name):
 def test_checkerboard_finds_a_2_pixel_pattern_and_not_smooth_detail():
     from scipy.ndimage import gaussian_filter
 
-    from training import dcgan
     rng = np.random.default_rng(0)
     smooth = np.stack([np.clip(128 + 60 * gaussian_filter(rng.standard_normal((64, 64, 3)), (2, 2, 0)) * 4, 0, 255)
                        for _ in range(4)]).astype(np.uint8)
     board = (np.indices((64, 64)).sum(axis=0) % 2 * 2 - 1)[..., None] * 6  # +-6 grey levels, period 2
     checked = np.clip(smooth.astype(int) + board, 0, 255).astype(np.uint8)
-    assert dcgan.checkerboard(smooth) < 2.0 < 5.0 < dcgan.checkerboard(checked)
+    assert quality.checkerboard(smooth) < 2.0 < 5.0 < quality.checkerboard(checked)
     with pytest.raises(ValueError, match="upsample must be one of transpose, resize"):
         imagegan.image_generator(upsample="bilinear")
 

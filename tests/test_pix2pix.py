@@ -281,6 +281,27 @@ def test_feature_loss_adds_its_weighted_part_and_trains(tmp_path):
                       "--perceptual-weights", str(tmp_path / "none.h5"), "--out", str(tmp_path / "run")])
 
 
+def test_grid_loss_weighs_the_2_pixel_checkerboard_and_trains():
+    """--w-grid: the error at the 2-pixel grid's frequencies, which a checkerboard on a flat area is made of and
+    a smooth difference is not."""
+    from models import BUILDERS  # noqa: PLC0415
+    g = BUILDERS["unet_generator"](image_size=32, num_feat=4, max_mult=2)
+    d = BUILDERS["patchgan_discriminator"](image_size=32, num_feat=4)
+    model = pix2pix.Pix2Pix(g, d, l1_weight=10.0, grid_weight=50.0)
+    model.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    photo = tf.zeros((2, 32, 32, 3))
+    logits = tf.zeros((2, 2, 2, 1))
+    checker = tf.constant(np.indices((32, 32)).sum(0) % 2 * 0.2 - 0.1, tf.float32)[None, ..., None] * tf.ones((2, 1, 1, 3))
+    ramp = tf.constant(np.linspace(-0.1, 0.1, 32), tf.float32)[None, None, :, None] * tf.ones((2, 32, 1, 3))
+    _, on_grid = model.generator_loss(logits, checker, photo)
+    total, smooth = model.generator_loss(logits, ramp, photo)
+    assert float(on_grid["g_grid"]) > 20 * float(smooth["g_grid"])  # the same L1 size, off the grid
+    np.testing.assert_allclose(float(total), float(smooth["g_adv"] + 10.0 * smooth["g_l1"] + 50.0 * smooth["g_grid"]),
+                               rtol=1e-5)
+    logs = model.train_step((tf.zeros((2, 32, 32, 1)), photo))
+    assert "g_grid" in logs and np.isfinite(float(logs["g_grid"]))
+
+
 def test_cli_sketch2photo_and_photo2sketch(tmp_path, weights_dir, capsys):
     from models.__main__ import main
     from tests.conftest import export_tiny_pix2pix

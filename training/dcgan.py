@@ -225,14 +225,6 @@ def train(args):
             evaluate(args.name, final, meter, x, args, entry)
 
 
-def checkerboard(batch_uint8, n=500):
-    """How strongly images carry a 2-pixel checkerboard (the mark of stride-2 transposed convolutions): the mean
-    over the first ``n`` of ``quality.mesh_score`` at scale 2 of each image's detail (the image minus its Gaussian
-    blur, sigma 1); 1.0 means no more power on the 2-pixel grid than around it. Real faces score about 1.6."""
-    return round(float(np.mean([quality.mesh_score(img, cv2.GaussianBlur(img, (0, 0), 1.0), scale=2, size=img.shape[0],
-                                                   border=0) for img in batch_uint8[:n]])), 3)
-
-
 BEST = "best.weights.h5"  # with --keep-best: the shipped (averaged) generator of the lowest distance so far
 
 
@@ -283,9 +275,9 @@ def evaluate(name, generator, meter, x, args, entry):
     real = held_out(args.data, args.image_size, n, args.val)
     result = {"samples": n, "frechet": final, "frechet_feature": meter.name,
               "frechet_best": min([final] + [float(r["frechet"]) for r in history]),
-              **baselines(meter, x, real, n), "checkerboard": checkerboard(samples)}
+              **baselines(meter, x, real, n), "checkerboard": quality.checkerboard(samples)}
     if real is not None:
-        result["checkerboard_real"] = checkerboard(real)
+        result["checkerboard_real"] = quality.checkerboard(real)
     entry["metrics"] = {**entry.get("metrics", {}), **result}  # a re-score keeps the others (facecheck's)
     export.write_manifest_entry(args.weights_dir, name, entry)
     print(json.dumps(result), flush=True)

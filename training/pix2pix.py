@@ -22,12 +22,13 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from models import BUILDERS, images, sketch
+from models import BUILDERS, images, quality, sketch
 from models.quality import ssim_y
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
 from training import (checkpoints, datasets, distribute, drawings, export, flags, inputs, metrics, perceptual,
                       trainer)
+from training.sr import grid_frequency_loss
 
 MODULE = "training.pix2pix"
 PRESETS = {
@@ -173,14 +174,17 @@ class Pix2Pix(trainer.TrainerModel):
         l1_weight: lambda of the paper (100).
         features: None, or a frozen model mapping RGB in [0, 1] to a list of feature maps.
         perceptual_weight: weight of the feature distance (used only with ``features``).
+        grid_weight: weight of the error at the 2-pixel grid's frequencies (``training.sr.grid_frequency_loss``
+            at scale 2; 0: off), against the checkerboard its stride-2 transposed convolutions paint.
     """
 
-    def __init__(self, generator, discriminator, l1_weight=100.0, features=None, perceptual_weight=0.0, **kwargs):
+    def __init__(self, generator, discriminator, l1_weight=100.0, features=None, perceptual_weight=0.0,
+                 grid_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator, self.l1_weight = generator, discriminator, l1_weight
-        self.features, self.perceptual_weight = features, perceptual_weight
+        self.features, self.perceptual_weight, self.grid_weight = features, perceptual_weight, grid_weight
         names = ("g_loss", "g_adv", "g_l1") + (("g_perceptual",) if features is not None else ()) + \
-            ("d_loss", "d_real", "d_fake")
+            (("g_grid",) if grid_weight else ()) + ("d_loss", "d_real", "d_fake")
         self.track(*names)
 
     def generator_loss(self, fake_logits, fake, photo):
@@ -192,6 +196,9 @@ class Pix2Pix(trainer.TrainerModel):
             pairs = zip(self.features((photo + 1.0) / 2.0), self.features((fake32 + 1.0) / 2.0))
             parts["g_perceptual"] = tf.add_n([self.mae(a, b) for a, b in pairs])
             total += self.perceptual_weight * parts["g_perceptual"]
+        if self.grid_weight:  # the 2-pixel checkerboard of the stride-2 transposed convolutions
+            parts["g_grid"] = grid_frequency_loss(tf.cast(fake, "float32"), photo, scale=2)
+            total += self.grid_weight * parts["g_grid"]
         return total, parts
 
     def discriminator_loss(self, real_logits, fake_logits):
@@ -282,7 +289,8 @@ def evaluate_generator(translate, sketches, photos, mean_photo=None, reference=N
     outputs = np.stack([translate(s) for s in sketches])
     result = {"images": len(photos),
               "l1": round(float(np.mean(np.abs(outputs.astype(np.float32) - photos) / 255.0)), 4),
-              "ssim": round(float(np.mean([ssim_y(o, p, border=0) for o, p in zip(outputs, photos)])), 4)}
+              "ssim": round(float(np.mean([ssim_y(o, p, border=0) for o, p in zip(outputs, photos)])), 4),
+              "checkerboard": quality.checkerboard(outputs), "checkerboard_real": quality.checkerboard(photos)}
     if mean_photo is not None:
         result["mean_photo_l1"] = round(float(np.mean(np.abs(mean_photo.astype(np.float32) - photos) / 255.0)), 4)
         result["mean_photo_ssim"] = round(float(np.mean([ssim_y(mean_photo, p, border=0) for p in photos])), 4)
@@ -376,6 +384,8 @@ def loss_description(args):
     loss = {"adversarial": 1.0, "l1": args.l1_weight}
     if args.w_perceptual:
         loss.update(perceptual=args.w_perceptual, perceptual_features="SqueezeNet 1.1 fire3 + fire5 maps, L1")
+    if args.w_grid:
+        loss.update(grid=args.w_grid)
     return loss
 
 
@@ -409,7 +419,7 @@ def train(args):
         distribute.sync_batch_norm(strategy, generator, discriminator)
         features = perceptual.squeezenet(("fire3", "fire5"), args.perceptual_weights) if args.w_perceptual else None
         model = Pix2Pix(generator, discriminator, l1_weight=args.l1_weight, features=features,
-                        perceptual_weight=args.w_perceptual)
+                        perceptual_weight=args.w_perceptual, grid_weight=args.w_grid)
         model.compile(trainer.make_optimizer(args), trainer.make_optimizer(args), jit_compile=args.jit,
                       steps_per_execution=args.steps_per_execution)
         model.g_optimizer.build(generator.trainable_variables)
@@ -481,6 +491,9 @@ def main(argv=None):
     p.add_argument("--w-perceptual", type=float, default=0.0,
                    help="weight of a SqueezeNet feature loss (fire3 + fire5 maps) beside the L1; 0: off, "
                         "the paper's loss")
+    p.add_argument("--w-grid", type=float, default=0.0,
+                   help="weight of the error at the 2-pixel grid's frequencies, against the checkerboard the "
+                        "transposed convolutions paint on smooth areas (0: off)")
     p.add_argument("--drawn-share", type=flags.fraction, default=0.0,
                    help="share of training sketches drawn like people draw (training.drawings: outline, a few inner "
                         "lines, wobbly broken strokes) instead of photo_to_sketch's edges; 0: edges only")
