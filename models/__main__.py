@@ -9,6 +9,7 @@
     python -m models photo2sketch photo.jpg --domain faces --out sketches/
     python -m models generate --model dcgan_faces64 -n 16 --seed 0 [--upscale] --out grid.png
     python -m models generate --model dcgan_faces64 -n 8 --edit age=2 --edit male=-1 --out older_women.png
+    python -m models generate --model sagan_cifar10 -n 16 --label horse --out horses.png   # a conditional model
 """
 
 import argparse
@@ -305,7 +306,8 @@ def parse_edits(pairs):
 
 
 def cmd_generate(args):
-    batch = inference.generate_images(args.model, args.n, args.seed, edits=parse_edits(args.edit))
+    label = int(args.label) if args.label and args.label.isdigit() else args.label
+    batch = inference.generate_images(args.model, args.n, args.seed, edits=parse_edits(args.edit), label=label)
     if args.upscale:  # generate, then super-resolve with the face SRGAN (64 -> 256)
         batch = np.stack([inference.upscale(img, args.sr_model) for img in batch])
     _write_image(args.out, images.make_grid(batch, ncol=args.ncol or min(args.n, 8)))
@@ -352,6 +354,8 @@ def main(argv=None):
     p.add_argument("--ncol", type=bounded_int(1, 100), help="images per row (default 8)")
     p.add_argument("--upscale", action="store_true", help="super-resolve each image 4x (face SRGAN)")
     p.add_argument("--sr-model", default="srgan_faces", help="the SR model for --upscale")
+    p.add_argument("--label", help="a class-conditional model's class, by name (horse) or number (0-9); default: "
+                                   "the classes in turn")
     p.add_argument("--edit", action="append", metavar="NAME=AMOUNT",
                    help="steer the faces, e.g. --edit age=2 --edit male=-1 (amounts -3 to 3; `list` shows a "
                         "model's edits)")

@@ -124,6 +124,57 @@ class SelfAttention(layers.Layer):
         return {**super().get_config(), "spectral": self.spectral}
 
 
+class ConditionalBatchNorm(layers.Layer):
+    """Batch norm whose scale and shift depend on the class (de Vries et al., 2017; SAGAN's and BigGAN's
+    generators): normalise without parameters of its own, then ``x * (1 + gamma[label]) + beta[label]``, both
+    tables starting at zero (plain batch norm at first). Called as ``layer([x, label])``."""
+
+    def __init__(self, num_classes, momentum=0.99, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes, self.momentum, self.epsilon = num_classes, momentum, epsilon
+
+    def build(self, input_shape):
+        c = input_shape[0][-1]
+        self.norm = layers.BatchNormalization(center=False, scale=False, momentum=self.momentum,
+                                              epsilon=self.epsilon, name="norm")
+        self.norm.build(input_shape[0])
+        self.gamma = self.add_weight(shape=(self.num_classes, c), initializer="zeros", name="gamma")
+        self.beta = self.add_weight(shape=(self.num_classes, c), initializer="zeros", name="beta")
+
+    def call(self, inputs, training=False):
+        x, label = inputs
+        label = ops.cast(ops.reshape(label, (-1,)), "int32")
+        gamma = ops.take(self.gamma, label, axis=0)[:, None, None, :]  # (b, 1, 1, c)
+        beta = ops.take(self.beta, label, axis=0)[:, None, None, :]
+        x = self.norm(x, training=training)
+        return x * ops.cast(1.0 + gamma, x.dtype) + ops.cast(beta, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "momentum": self.momentum,
+                "epsilon": self.epsilon}
+
+
+class Projection(layers.Layer):
+    """The projection discriminator's class term (Miyato & Koyama, 2018): ``sum(embed[label] * features)``, the
+    embedding spectrally normalised as the rest of D. Called as ``layer([features, label])``; one logit each."""
+
+    def __init__(self, num_classes, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+
+    def build(self, input_shape):
+        self.embed = SNDense(input_shape[0][-1], use_bias=False, kernel_initializer=INIT, name="embed")
+        self.embed.build((None, self.num_classes))
+
+    def call(self, inputs, training=False):
+        features, label = inputs
+        onehot = ops.one_hot(ops.cast(ops.reshape(label, (-1,)), "int32"), self.num_classes, dtype=features.dtype)
+        return ops.sum(self.embed(onehot, training=training) * features, axis=-1, keepdims=True)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
 # ---------------------------------------------------------------------------------------------- networks
 
 def _widths(image_size, num_feat):
@@ -138,7 +189,7 @@ def _check_size(image_size):
 
 
 def image_generator(image_size=32, latent_dim=100, num_feat=64, sagan=False, attention_size=16, upsample="transpose",
-                    name=None):
+                    num_classes=0, name=None):
     """DCGAN or SAGAN generator: noise (latent_dim,) -> image (S, S, 3), tanh.
 
     Dense to 4x4, then upsampling steps with batch norm and ReLU, doubling the size: DCGAN's transposed 4x4
@@ -153,6 +204,8 @@ def image_generator(image_size=32, latent_dim=100, num_feat=64, sagan=False, att
         sagan: spectral normalisation in every layer and a self-attention block.
         attention_size: the feature-map size at which SAGAN attends (16 or 32).
         upsample: "transpose" (DCGAN) or "resize" (nearest-neighbour doubling, then a 3x3 convolution).
+        num_classes: 0: unconditional, noise in; else class-conditional, ``[noise, label]`` in, with conditional
+            batch norm (the class sets each map's scale and shift).
         name: model name.
     """
     _check_size(image_size)
@@ -169,25 +222,31 @@ def image_generator(image_size=32, latent_dim=100, num_feat=64, sagan=False, att
         return conv(channels, 3, padding="same", kernel_initializer=INIT, **kwargs)(x)
 
     noise = keras.Input((latent_dim,), name="noise")
+    label = keras.Input((), dtype="int32", name="label") if num_classes else None
+
+    def norm(x):
+        return ConditionalBatchNorm(num_classes)([x, label]) if num_classes else layers.BatchNormalization()(x)
+
     x = dense(4 * 4 * widths[0], use_bias=False, kernel_initializer=INIT)(noise)
     x = layers.Reshape((4, 4, widths[0]))(x)  # (4, 4, w0)
-    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.ReLU()(norm(x))
     size = 4
     for w in widths[1:]:
         x = double(x, w, use_bias=False)  # (2 size, 2 size, w)
-        x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.ReLU()(norm(x))
         size *= 2
         if sagan and size == attention_size:
             x = SelfAttention(name=f"attention_{size}")(x)
     out = double(x, 3)  # (S, S, 3)
     out = layers.Activation("tanh", dtype="float32")(out)
-    return keras.Model(noise, out, name=name or ("sagan" if sagan else "dcgan") + f"{image_size}_generator")
+    return keras.Model([noise, label] if num_classes else noise, out,
+                       name=name or ("sagan" if sagan else "dcgan") + f"{image_size}_generator")
 
 
 UPSAMPLERS = ("transpose", "resize")
 
 
-def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=16, name=None):
+def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=16, num_classes=0, name=None):
     """DCGAN or SAGAN discriminator: image (S, S, 3) -> one logit.
 
     4x4 stride-2 convolutions with LeakyReLU 0.2, halving the size down to 4x4; DCGAN has batch norm after all
@@ -198,6 +257,8 @@ def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=
         num_feat: channels of the first convolution; doubling as the maps shrink.
         sagan: spectral normalisation and a self-attention block.
         attention_size: the feature-map size at which SAGAN attends.
+        num_classes: 0: unconditional; else ``[image, label]`` in, and the projection discriminator's class term
+            added to the logit.
         name: model name.
     """
     _check_size(image_size)
@@ -215,7 +276,11 @@ def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=
             x = SelfAttention(name=f"attention_{size}")(x)
     x = layers.Flatten()(x)  # (4 * 4 * widest,)
     out = dense(1, kernel_initializer=INIT, dtype="float32")(x)
-    return keras.Model(image, out, name=name or ("sagan" if sagan else "dcgan") + f"{image_size}_discriminator")
+    if not num_classes:
+        return keras.Model(image, out, name=name or ("sagan" if sagan else "dcgan") + f"{image_size}_discriminator")
+    label = keras.Input((), dtype="int32", name="label")
+    out = layers.Add(dtype="float32")([out, Projection(num_classes, dtype="float32")([x, label])])  # (1,)
+    return keras.Model([image, label], out, name=name or ("sagan" if sagan else "dcgan") + f"{image_size}_discriminator")
 
 
 # ---------------------------------------------------------------------------------------------- the judge

@@ -188,16 +188,57 @@ def _edited(info, noise, edits):
     return move_noise(noise, edits, known)
 
 
-def generate_images(model, n, seed=0, edits=None):
+def image_classes(model):
+    """The class names a class-conditional image GAN takes as ``label`` (``[]`` for an unconditional one)."""
+    info = _model_for(model, "images", "an image GAN")[0]
+    return _class_names(info)
+
+
+def _class_names(info):
+    count = info["args"].get("num_classes", 0)
+    names = list(info.get("classes") or [])
+    return names[:count] + [str(i) for i in range(len(names), count)]
+
+
+def _image_labels(info, n, label):
+    """Class labels for ``n`` images of a conditional model: ``label`` (a name or 0-9) for all, or 0, 1, ..., 9,
+    0, ... with ``label=None``; None for an unconditional model (which refuses a ``label``)."""
+    names = _class_names(info)
+    if not names:
+        if label is not None:
+            raise ValueError(f"'{info['name']}' is not class-conditional: it takes no label.")
+        return None
+    if label is None:
+        return (np.arange(n) % len(names)).astype("int32")
+    if isinstance(label, str) and label in names:
+        index = names.index(label)
+    elif isinstance(label, (int, np.integer)) and not isinstance(label, bool) and 0 <= label < len(names):
+        index = int(label)
+    elif isinstance(label, str) and label.isdigit() and int(label) < len(names):
+        index = int(label)
+    else:
+        raise ValueError(f"Unknown label {label!r} for '{info['name']}'. Allowed: {', '.join(names)} "
+                         f"(or 0 to {len(names) - 1}).")
+    return np.full(n, index, "int32")
+
+
+def _image_inputs(info, noise, label):
+    labels = _image_labels(info, len(noise), label)
+    return noise if labels is None else [noise, labels]
+
+
+def generate_images(model, n, seed=0, edits=None, label=None):
     """``n`` images from an image GAN (``dcgan_cifar10``, ``sagan_cifar10``, ``dcgan_faces64``): uint8
     (n, H, W, 3). The same seed gives the same images, and a bigger ``n`` extends a smaller one.
 
     ``edits``: {attribute: amount} for a model whose manifest lists attribute directions (``list_models`` /
     ``model_info(...)["edits"]``; the face GAN: ``age``, ``male``), each amount from -3 to 3; 0 is the unedited
     image, the same seed keeps the same person.
+    ``label``: for a class-conditional model (``image_classes``), the class of every image, by name
+    (``"horse"``) or number (0-9); None: the classes in turn. An unconditional model refuses one.
     """
     info, net = _model_for(model, "images", "an image GAN")
-    return _run_generator(net, _edited(info, _image_noise(info, n, seed), edits))
+    return _run_generator(net, _image_inputs(info, _edited(info, _image_noise(info, n, seed), edits), label))
 
 
 def steer_strip(model, seed, index, attribute, values, edits=None):
@@ -206,15 +247,17 @@ def steer_strip(model, seed, index, attribute, values, edits=None):
     info, net = _model_for(model, "images", "an image GAN")
     base = _image_noise(info, int(index) + 1, seed)[int(index):]
     rows = [_edited(info, base, {**(edits or {}), attribute: float(v)})[0] for v in values]
-    return _run_generator(net, np.stack(rows))
+    return _run_generator(net, _image_inputs(info, np.stack(rows), 0 if _class_names(info) else None))
 
 
-def interpolate_images(model, seed_a, seed_b, steps=16):
-    """A latent walk between two seeds' first images: uint8 (steps, H, W, 3)."""
+def interpolate_images(model, seed_a, seed_b, steps=16, label=None):
+    """A latent walk between two seeds' first images: uint8 (steps, H, W, 3). A class-conditional model keeps
+    one class along the walk: ``label``, or the first image's (the first class) without one."""
     info, net = _model_for(model, "images", "an image GAN")
     _check_whole("steps", steps, 2, 100)
     a, b = _image_noise(info, 1, seed_a)[0], _image_noise(info, 1, seed_b)[0]
-    return _run_generator(net, np.stack([slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)]).astype("float32"))
+    noise = np.stack([slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)]).astype("float32")
+    return _run_generator(net, _image_inputs(info, noise, 0 if label is None and _class_names(info) else label))
 
 
 # ---------------------------------------------------------------------------------------------- super-resolution

@@ -133,14 +133,21 @@ def export_tiny_pix2pix(weights_dir, domain="shoes", seed=0, name=None):
                          dataset="none (test)", steps=0, command="python -m training.pix2pix")
 
 
-def export_tiny_imagegan(weights_dir, name="dcgan_faces64", image_size=64, sagan=False, seed=0):
-    """Export a tiny random-weight image GAN generator (the API's and the pages' mechanics only)."""
+def export_tiny_imagegan(weights_dir, name="dcgan_faces64", image_size=64, sagan=False, seed=0, num_classes=0):
+    """Export a tiny random-weight image GAN generator (the API's and the pages' mechanics only); with
+    ``num_classes``, class-conditional, its class tables random so that classes paint differently."""
     import keras
 
-    from models import BUILDERS
+    from models import BUILDERS, imagegan
     from training import export
     keras.utils.set_random_seed(seed)
-    args = {"image_size": image_size, "latent_dim": 8, "num_feat": 2, "sagan": sagan}
-    return export.export(BUILDERS["image_generator"](**args), name, "image_generator", args, weights_dir,
+    args = {"image_size": image_size, "latent_dim": 8, "num_feat": 2, "sagan": sagan,
+            **({"num_classes": num_classes} if num_classes else {})}
+    model = BUILDERS["image_generator"](**args)
+    for layer in model.layers:
+        if isinstance(layer, imagegan.ConditionalBatchNorm):
+            layer.beta.assign(np.random.default_rng(seed).normal(0, 1, layer.beta.shape))
+    return export.export(model, name, "image_generator", args, weights_dir,
                          task="images", arch="sagan" if sagan else "dcgan", title=f"Tiny {name} (test)",
-                         dataset="none (test)", steps=0, command="python -m training.dcgan")
+                         dataset="none (test)", steps=0, command="python -m training.dcgan",
+                         **({"classes": list(imagegan.CIFAR10_CLASSES[:num_classes])} if num_classes else {}))

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
 from models import imagegan, inference, quality
 from training.dcgan import FrechetMeter
@@ -199,6 +200,74 @@ def test_dcgan_and_sagan_train_resume_and_export(tmp_path, weights_dir):
     assert any(isinstance(layer, keras.layers.UpSampling2D) for layer in resize.layers)
     assert not any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in resize.layers)
     assert BUILDERS["image_generator"] is imagegan.image_generator
+
+
+def test_conditional_sagan_builders_take_a_class_and_use_it():
+    """SAGAN as its paper built it: conditional batch norm in G (the class sets each map's scale and shift; at
+    first, plain batch norm), the projection term in D."""
+    rng = np.random.default_rng(0)
+    g = imagegan.image_generator(32, latent_dim=16, num_feat=4, sagan=True, num_classes=10, upsample="resize")
+    d = imagegan.image_discriminator(32, num_feat=4, sagan=True, num_classes=10)
+    assert [i.name for i in g.inputs] == ["noise", "label"] and [i.name for i in d.inputs] == ["image", "label"]
+    z = tf.constant(np.repeat(rng.standard_normal((1, 16)), 2, axis=0), tf.float32)
+    cats, dogs = tf.constant([3, 3]), tf.constant([5, 5])
+    assert np.allclose(g([z, cats], training=False), g([z, dogs], training=False))  # the tables start at zero
+    for layer in g.layers:
+        if isinstance(layer, imagegan.ConditionalBatchNorm):
+            layer.gamma.assign(rng.normal(0, 0.5, layer.gamma.shape))
+    assert not np.allclose(g([z, cats], training=False), g([z, dogs], training=False))
+    x = tf.constant(rng.uniform(-1, 1, (2, 32, 32, 3)), tf.float32)
+    projection = [layer for layer in d.layers if isinstance(layer, imagegan.Projection)]
+    assert len(projection) == 1
+    projection[0].embed.kernel.assign(rng.normal(0, 1, projection[0].embed.kernel.shape))
+    assert not np.allclose(d([x, cats], training=False), d([x, dogs], training=False))
+
+
+def test_conditional_sagan_trains_resumes_and_exports_its_classes(tmp_path, weights_dir):
+    from models.weights import load_model, read_manifest
+    from training import dcgan
+    tar = tiny_cifar_tar(tmp_path / "c.tar.gz", per_split=20)
+    common = ["--arch", "sagan", "--conditional", "--name", "csagan_tiny", "--data", str(tar), "--g-feat", "4",
+              "--d-feat", "4", "--batch-size", "4", "--ckpt-every", "1", "--out", str(tmp_path / "run"),
+              "--fd-every", "0", "--upsample", "resize", "--weights-dir", str(weights_dir)]
+    dcgan.main(common + ["--steps", "1"])
+    dcgan.main(common + ["--steps", "2", "--export"])
+    entry = read_manifest(weights_dir)["csagan_tiny"]
+    assert entry["args"]["num_classes"] == 10 and entry["discriminator"]["args"]["num_classes"] == 10
+    g = load_model("csagan_tiny", weights_dir)
+    out = g([tf.zeros((3, entry["args"]["latent_dim"])), tf.constant([0, 3, 9])], training=False)
+    assert out.shape == (3, 32, 32, 3)
+    grid = np.asarray(Image.open(tmp_path / "run" / "samples" / "step_0000002.png"))
+    assert grid.shape[0] > grid.shape[1]  # ten rows of eight, one class a row
+    with pytest.raises(SystemExit, match="--conditional needs class labels"):
+        dcgan.main(["--arch", "sagan", "--conditional", "--name", "x", "--data", str(tmp_path),
+                    "--out", str(tmp_path / "x")])
+
+
+def test_a_conditional_image_gan_paints_the_class_asked_for_by_name_or_number(weights_dir, tmp_path, capsys):
+    from models.__main__ import main
+    from tests.conftest import export_tiny_imagegan
+    export_tiny_imagegan(weights_dir, "sagan_cifar10", image_size=32, sagan=True, num_classes=10)
+    export_tiny_imagegan(weights_dir, "dcgan_cifar10", image_size=32)
+    assert inference.image_classes("sagan_cifar10")[7] == "horse" and inference.image_classes("dcgan_cifar10") == []
+    horses = inference.generate_images("sagan_cifar10", 4, seed=3, label="horse")
+    assert np.array_equal(horses, inference.generate_images("sagan_cifar10", 4, seed=3, label=7))
+    assert not np.array_equal(horses, inference.generate_images("sagan_cifar10", 4, seed=3, label="ship"))
+    mixed = inference.generate_images("sagan_cifar10", 10, seed=3)  # the classes in turn
+    assert np.array_equal(mixed[7], inference.generate_images("sagan_cifar10", 8, seed=3, label="horse")[7])
+    walk = inference.interpolate_images("sagan_cifar10", 3, 4, steps=3, label="horse")
+    assert np.array_equal(walk[0], horses[0])  # the walk keeps the class
+    for bad in ("unicorn", 10, -1, True, 2.5):
+        with pytest.raises(ValueError, match="Unknown label .* Allowed: airplane, automobile"):
+            inference.generate_images("sagan_cifar10", 2, label=bad)
+    with pytest.raises(ValueError, match="'dcgan_cifar10' is not class-conditional"):
+        inference.generate_images("dcgan_cifar10", 2, label="horse")
+    assert main(["generate", "--model", "sagan_cifar10", "-n", "4", "--seed", "3", "--label", "horse", "--out",
+                 str(tmp_path / "h.png")]) in (0, None)
+    from models import images
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "h.png")), images.make_grid(horses, ncol=4))
+    assert main(["generate", "--model", "sagan_cifar10", "--label", "unicorn", "--out", str(tmp_path / "u.png")]) == 2
+    assert "Unknown label 'unicorn'" in capsys.readouterr().err
 
 
 def test_generate_images_is_seeded_and_extends(weights_dir):

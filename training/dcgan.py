@@ -93,13 +93,15 @@ def centre_squares(files, size):
     return np.stack([images.centre_square(img, size) for img in inputs.read_images(files)])
 
 
-def make_dataset(x, batch_size, seed):
-    """Endless shuffled batches of (image in [-1, 1], dummy label), randomly mirrored."""
-    ds = tf.data.Dataset.from_tensor_slices(x).repeat().shuffle(min(len(x), 20_000), seed=seed)
+def make_dataset(x, batch_size, seed, labels=None):
+    """Endless shuffled batches of (image in [-1, 1], its class label, or 0 without ``labels``), randomly
+    mirrored."""
+    labels = np.zeros(len(x), "int32") if labels is None else np.asarray(labels, "int32")
+    ds = tf.data.Dataset.from_tensor_slices((x, labels)).repeat().shuffle(min(len(x), 20_000), seed=seed)
 
-    def prepare(img):
+    def prepare(img, label):
         img = tf.image.random_flip_left_right(tf.cast(img, tf.float32) / 127.5 - 1.0, seed=seed)
-        return img, tf.zeros((), tf.int32)
+        return img, label
 
     ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
@@ -119,9 +121,16 @@ class FrechetMeter:
         return round(metrics.frechet_distance(self.features(batch_uint8), self.reference), 2)
 
 
-def generate(generator, n, latent_dim, seed):
+def generator_inputs(n, latent_dim, seed, num_classes=0):
+    """Noise for ``n`` samples from ``seed``, with the classes 0, 1, ..., 9, 0, ... for a conditional generator."""
     noise = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype("float32")
-    return images.to_uint8(generator.predict(noise, batch_size=500, verbose=0))
+    return [noise, (np.arange(n) % num_classes).astype("int32")] if num_classes else noise
+
+
+def generate(generator, n, latent_dim, seed, num_classes=0):
+    """uint8 samples; a conditional generator's cycle through the classes (``generator_inputs``)."""
+    return images.to_uint8(generator.predict(generator_inputs(n, latent_dim, seed, num_classes), batch_size=500,
+                                             verbose=0))
 
 
 def held_out(data, size, n, val=None):
@@ -156,15 +165,22 @@ def train(args):
     if args.upsample != "transpose":  # the default stays out of the manifest: shipped entries read as before
         g_args["upsample"] = args.upsample
     d_args = {"image_size": args.image_size, "num_feat": args.d_feat, "sagan": sagan}
+    classes = len(imagegan.CIFAR10_CLASSES) if args.conditional else 0
+    if classes:  # class-conditional: conditional batch norm in G, the projection discriminator
+        g_args["num_classes"] = d_args["num_classes"] = classes
     out = args.out or Path("runs") / args.name
     strategy = distribute.setup(args)  # first: threads cannot be set once TensorFlow has run anything
-    x = load_images(args.data, args.image_size, "train", args.limit)
+    if classes and args.data and not str(args.data).endswith((".tar.gz", ".tgz", ".tar")):
+        raise flags.BadInput(f"--data {args.data}: --conditional needs class labels: cifar10_jpeg.tar.gz")
+    x, y = load_labelled(args.data, args.image_size, "train", args.limit) if classes else \
+        (load_images(args.data, args.image_size, "train", args.limit), None)
     with strategy.scope():
         generator = BUILDERS["image_generator"](**g_args)
         discriminator = BUILDERS["image_discriminator"](**d_args)
         averaged = BUILDERS["image_generator"](**g_args)
         distribute.sync_batch_norm(strategy, generator, discriminator)
         gan = GAN(generator, discriminator, latent_dim=arch["latent_dim"], seed=args.seed, loss=arch["loss"],
+                  conditional=bool(classes), num_classes=classes or 10,
                   real_label=1.0 if sagan else 0.9, augment=args.augment)
         g_lr = args.lr or arch["g_lr"]
         g_opt = trainer.make_optimizer(args, arch["beta_1"], args.ema, g_lr, arch["beta_2"])
@@ -178,8 +194,10 @@ def train(args):
                           g_optimizer=g_opt, d_optimizer=d_opt)
     if args.fresh:  # a new run: the best of an earlier one in this folder is not this run's
         forget_best(run.out, args.park)
-    fixed = np.random.default_rng(1234).standard_normal((64, arch["latent_dim"])).astype("float32")
-    standing = np.random.default_rng(4321).standard_normal((2048, arch["latent_dim"])).astype("float32")
+    fixed = np.random.default_rng(1234).standard_normal((80 if classes else 64, arch["latent_dim"])).astype("float32")
+    if classes:  # a row of 8 per class
+        fixed = [fixed, np.repeat(np.arange(classes), 8).astype("int32")]
+    standing = generator_inputs(2048, arch["latent_dim"], 4321, classes)
 
     def shipped_generator():
         trainer.averaged_copy(g_opt, generator, averaged)
@@ -196,7 +214,7 @@ def train(args):
         if meter is None or run.step % args.fd_every:
             return None
         shipped = shipped_generator()
-        distance = meter.distance(generate(shipped, args.fd_samples, arch["latent_dim"], 7))
+        distance = meter.distance(generate(shipped, args.fd_samples, arch["latent_dim"], 7, classes))
         if args.keep_best:
             keep_if_best(shipped, run.step, distance, run.out, args.park)
         return {"frechet": distance}
@@ -204,7 +222,7 @@ def train(args):
     print(f"{args.name} ({args.arch}): G {generator.count_params():,} params, D {discriminator.count_params():,} "
           f"params, {len(x):,} images at {args.image_size}px, batch {args.batch_size}, {args.steps} steps -> {out}",
           flush=True)
-    trainer.fit(gan, make_dataset(x, args.batch_size, args.seed), run, args, sample_grid, eval_fn)
+    trainer.fit(gan, make_dataset(x, args.batch_size, args.seed, y), run, args, sample_grid, eval_fn)
     if args.export and distribute.is_chief():
         final, steps, best = shipped_generator(), run.step, read_best(run.out, args.park) if args.keep_best else None
         if best:
@@ -217,7 +235,8 @@ def train(args):
                               dataset=str(args.data or "keras.datasets.cifar10") + f" ({len(x):,} images)",
                               steps=steps, batch_size=args.batch_size,
                               train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
-                              ema=args.ema, discriminator={"builder": "image_discriminator", "args": d_args,
+                              ema=args.ema, **({"classes": list(imagegan.CIFAR10_CLASSES)} if classes else {}),
+                              discriminator={"builder": "image_discriminator", "args": d_args,
                                                            "params": int(discriminator.count_params())},
                               **({"selected": {"by": "lowest Frechet distance measured during training",
                                                "step": best["step"], "run_steps": run.step}} if best else {}))
@@ -270,7 +289,7 @@ def evaluate(name, generator, meter, x, args, entry):
     2-pixel checkerboard of the samples beside the held-out images'."""
     history = records.read_csv(Path(args.out or Path("runs") / args.name) / "eval.csv")
     n = args.fd_samples
-    samples = generate(generator, n, entry["args"]["latent_dim"], 7)
+    samples = generate(generator, n, entry["args"]["latent_dim"], 7, entry["args"].get("num_classes", 0))
     final = meter.distance(samples)
     real = held_out(args.data, args.image_size, n, args.val)
     result = {"samples": n, "frechet": final, "frechet_feature": meter.name,
@@ -418,6 +437,9 @@ def main(argv=None):
     p.add_argument("--augment", type=augment_list, default=[], metavar="LIST",
                    help="DiffAugment for everything D sees, real and fake: a comma list of "
                         f"{','.join(AUGMENTS)} (data-efficient GANs; may be switched on when a run is resumed)")
+    p.add_argument("--conditional", action="store_true",
+                   help="class-conditional, as SAGAN's paper built it: conditional batch norm in G, a projection "
+                        "discriminator; needs the CIFAR-10 tarball's classes")
     p.add_argument("--val", help=VAL_HELP)
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")

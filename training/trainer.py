@@ -108,9 +108,11 @@ def averaged_copy(optimizer, model, target):
 
 
 def recalibrate_batch_norm(model, inputs):
-    """Recompute every BatchNormalization layer's moving statistics from one large batch of ``inputs``
-    ("standing statistics"): averaged weights need statistics of their own."""
-    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    """Recompute every BatchNormalization layer's moving statistics (the one inside a conditional batch norm
+    too) from one large batch of ``inputs`` ("standing statistics"): averaged weights need statistics of their
+    own."""
+    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)] + [
+        layer.norm for layer in model.layers if isinstance(getattr(layer, "norm", None), keras.layers.BatchNormalization)]
     momenta = [bn.momentum for bn in bns]
     for bn in bns:
         bn.momentum = 0.0  # the moving statistics become exactly this batch's
