@@ -402,6 +402,34 @@ def test_image_gan_page_generates_and_chains_the_face_upscaler(weights_dir):
     assert not at.exception
 
 
+def test_image_gan_page_picks_a_class_by_name_or_a_row_per_class_and_links_keep_it(weights_dir):
+    import numpy as np
+
+    from models import inference
+    from tests.conftest import export_tiny_imagegan
+    export_tiny_imagegan(weights_dir, "sagan_cifar10", image_size=32, sagan=True, num_classes=10)
+    at = run_page("views/images.py")
+    assert not at.exception and at.selectbox(key="img_class").value == "one row per class"
+    assert "rows: airplane, automobile" in at.image[0].captions[0] and "img_n" not in [w.key for w in at.slider]
+    at.selectbox(key="img_class").set_value("horse").run()
+    assert not at.exception and ", horse, seed 0" in at.image[0].captions[0]
+    assert at.query_params["class"] in ("horse", ["horse"])
+    assert "a horse all along" in " ".join(c.value for c in at.caption)
+    # a fresh visit from the link opens on the same view: class, how many, sample, seed
+    at.slider(key="img_n").set_value(8).run()
+    at.number_input(key="img_closer").set_value(3).run()
+    link = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert link["class"] == "horse" and link["n"] == "8" and link["sample"] == "3"
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    again.switch_page("views/images.py")
+    again.query_params.update(link)
+    again.run()
+    assert not again.exception and again.selectbox(key="img_class").value == "horse"
+    assert again.slider(key="img_n").value == 8 and again.number_input(key="img_closer").value == 3
+    horses = inference.generate_images("sagan_cifar10", 8, seed=0, label="horse")
+    assert np.array_equal(horses, inference.generate_images("sagan_cifar10", 8, seed=0, label=7))
+
+
 def test_credits_page_names_data_licences_and_papers(weights_dir):
     at = run_page("views/credits.py")
     assert not at.exception and at.title[0].value == "Credits and licences"

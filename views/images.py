@@ -35,6 +35,11 @@ ui.seed_from_url("img_seed")
 ui.from_url("img_mode", "mode", str, {"Grid", "Single image"})
 ui.from_url("img_n", "n", int, range(4, 65, 4))
 ui.from_url("img_walk_to", "to", int, range(0, 100_000))
+ui.from_url("img_frames", "frames", int, range(4, 33))
+ui.from_url("img_upscale", "upscale", lambda v: v == "1", {True, False})
+ui.from_url("img_closer", "sample", int, range(1, 65))
+ROWS = "one row per class"
+PER_CLASS = 8  # images in each class's row
 
 
 @st.fragment
@@ -46,18 +51,31 @@ def generate():
         # the default through session state, like a ?model= link's value: a widget given both logs a warning
         st.session_state.setdefault("img_model", FACES if FACES in names else names[0])
         name = st.selectbox("Model", names, format_func=lambda n: models[n].get("title", n), key="img_model")
-        mode = st.radio("Show", ["Grid", "Single image"], horizontal=True, key="img_mode")
-        n = st.slider("How many", 4, 64, 16, step=4, key="img_n") if mode == "Grid" else 1
+        classes = inference.image_classes(name)  # a class-conditional model paints the class asked for
+        label = None
+        if classes:
+            ui.from_url("img_class", "class", str, {ROWS, *classes})
+            label = st.selectbox("Class", [ROWS] + classes, key="img_class")
+        rows = label == ROWS
+        mode = "Grid" if rows else st.radio("Show", ["Grid", "Single image"], horizontal=True, key="img_mode")
+        n = len(classes) * PER_CLASS if rows else \
+            st.slider("How many", 4, 64, 16, step=4, key="img_n") if mode == "Grid" else 1
         seed = ui.seed_controls("img_seed")
         chain = name == FACES and SR_FACES in {m["name"] for m in inference.list_models("sr")}
         upscale = chain and st.toggle("Upscale to 256 (face SRGAN)", key="img_upscale")
-    ui.to_url(model=name, seed=seed, mode=mode, n=n if mode == "Grid" else None)
-    ui.rerun_page_when_changed("img_state", (name, seed))
+    ui.to_url(model=name, seed=seed, mode=None if rows else mode, n=n if mode == "Grid" and not rows else None,
+              upscale=int(upscale) if chain else None, **{"class": label})
+    ui.rerun_page_when_changed("img_state", (name, seed, label))
 
     with output:
         try:
             t0 = time.perf_counter()
-            batch = inference.generate_images(name, n, seed=int(seed))
+            if rows:  # the classes in turn, then one row each
+                batch = inference.generate_images(name, n, seed=int(seed))
+                k = len(classes)
+                batch = batch.reshape(PER_CLASS, k, *batch.shape[1:]).swapaxes(0, 1).reshape(batch.shape)
+            else:
+                batch = inference.generate_images(name, n, seed=int(seed), label=label)
             ms = (time.perf_counter() - t0) * 1000
             size = batch.shape[1]
             title = models[name].get("title", name)
@@ -73,13 +91,16 @@ def generate():
                               download_name=f"{name}_seed{seed}_x4.png", key="img_download")
             else:
                 scale = max(1, 256 // size) if mode == "Grid" else max(1, 512 // size)
-                picture = images.make_grid(batch, ncol=min(8, n)) if mode == "Grid" else batch[0]
-                ui.show_image(picture, scale=scale, caption=f"{title}, seed {seed} - generated in {ms:.0f} ms",
-                              download_name=f"{name}_seed{seed}.png", key="img_download")
+                picture = images.make_grid(batch, ncol=PER_CLASS if rows else min(8, n)) if mode == "Grid" \
+                    else batch[0]
+                what = (", rows: " + ", ".join(classes)) if rows else (f", {label}" if label else "")
+                ui.show_image(picture, scale=scale, caption=f"{title}{what}, seed {seed} - generated in {ms:.0f} ms",
+                              download_name=f"{name}_seed{seed}{'_' + label if label and not rows else ''}.png",
+                              key="img_download")
         except (ValueError, inference.WeightsError) as exc:
             ui.show_error(exc, f"Could not generate with {name}")
-            return name, int(seed), None, chain
-    return name, int(seed), batch, chain
+            return name, int(seed), None, chain, None
+    return name, int(seed), batch, chain, None if rows else label
 
 
 def closer_look(batch, chain):
@@ -89,8 +110,12 @@ def closer_look(batch, chain):
     st.subheader("A closer look")
     k = 1
     if len(batch) > 1:
-        k = st.number_input(f"Sample (1 to {len(batch)}, left to right, top to bottom)", 1, len(batch), 1,
+        if st.session_state.get("img_closer", 1) > len(batch):  # a link's, or a larger grid's before
+            st.session_state.img_closer = 1
+        st.session_state.setdefault("img_closer", 1)
+        k = st.number_input(f"Sample (1 to {len(batch)}, left to right, top to bottom)", 1, len(batch),
                             key="img_closer")
+        ui.to_url(sample=int(k) if k > 1 else None)
     img = batch[int(k) - 1]
     size = img.shape[0]
     views = [(images.upscale_nearest(img, 256 // size), f"sample {k}: its {size}x{size} pixels, enlarged")]
@@ -133,8 +158,12 @@ def steering(name, seed, batch, chain):
                "scores and made independent of the other attribute. 0 is the face as generated.")
     controls, face_col, strip_col = st.columns([2, 2, 3], gap="medium")
     with controls:
-        edits = {attr: st.slider(EDIT_LABELS.get(attr, attr), -3.0, 3.0, 0.0, 0.5, key=f"img_edit_{attr}")
+        for attr in spec:  # a link's edits (?age=2&male=-1), else 0
+            ui.from_url(f"img_edit_{attr}", attr, float, set(np.arange(-3.0, 3.01, 0.5).tolist()))
+            st.session_state.setdefault(f"img_edit_{attr}", 0.0)
+        edits = {attr: st.slider(EDIT_LABELS.get(attr, attr), -3.0, 3.0, step=0.5, key=f"img_edit_{attr}")
                  for attr in spec}
+        ui.to_url(**{attr: f"{v:g}" if v else None for attr, v in edits.items()})
         st.button("Reset", on_click=reset_edits, args=(list(spec),), icon=":material/restart_alt:",
                   key="img_edit_reset")
         along = st.selectbox("Strip along", list(spec), format_func=lambda a: EDIT_LABELS.get(a, a).split(":")[0],
@@ -161,16 +190,19 @@ def steering(name, seed, batch, chain):
 
 
 @st.fragment
-def latent_walk(name, seed):
+def latent_walk(name, seed, label):
     st.subheader("Latent walk")
-    st.caption(f"From seed {seed} (the one above) to the seed you pick: the first image of each seed, morphing.")
+    st.caption(f"From seed {seed} (the one above) to the seed you pick: the first image of each seed, morphing"
+               + (f", a {label} all along." if label else ", in one class all along." if inference.image_classes(name)
+                  else "."))
     ui.walk_end("img_walk_from", "img_walk_to", seed)
     cols = st.columns(3, vertical_alignment="bottom")
     seed_b = cols[0].number_input("To seed", 0, 99_999, key="img_walk_to")
-    frames = cols[1].slider("Frames", 4, 32, 10, key="img_frames")
-    ui.to_url(to=seed_b)
+    st.session_state.setdefault("img_frames", 10)
+    frames = cols[1].slider("Frames", 4, 32, key="img_frames")
+    ui.to_url(to=seed_b, frames=frames)
     try:
-        strip = inference.interpolate_images(name, seed, int(seed_b), frames)
+        strip = inference.interpolate_images(name, seed, int(seed_b), frames, label=label)
         scale = max(1, 128 // strip.shape[1])
         gif = ui.show_walk(strip, seed, seed_b, scale=scale, gif_scale=2 * scale, gif_width=256)
         cols[2].download_button("Download GIF", gif, file_name=f"{name}_walk_{seed}_{seed_b}.gif", mime="image/gif",
@@ -179,7 +211,7 @@ def latent_walk(name, seed):
         ui.show_error(exc, f"Could not walk the latent space of {name}")
 
 
-name, seed, batch, chain = generate()
+name, seed, batch, chain, label = generate()
 closer_look(batch, chain)
 steering(name, seed, batch, chain)
-latent_walk(name, seed)
+latent_walk(name, seed, label)
