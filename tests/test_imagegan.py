@@ -140,8 +140,27 @@ def test_eval_rescores_a_shipped_model_against_held_out_images(tmp_path, weights
     assert metrics["checkerboard"] > 0 and metrics["checkerboard_real"] > 0
     assert metrics["face_detected"] == {"real": 1}  # the face detector's shares are not the eval's to drop
     assert metrics["frechet_real_test_vs_train"] > 0 and metrics["frechet_best"] == metrics["frechet"] < 1e9
+    assert metrics["frechet_test"] > 0 and metrics["frechet_test_images"] == 3 and "224" in metrics["frechet_test_feature"]
     meter = FrechetMeter(dcgan.load_images(tmp_path / "faces" / "train", 64), FrechetFeatures("squeezenet", None))
     assert "frechet_real_test_vs_train" not in dcgan.baselines(meter, np.zeros((4, 64, 64, 3), np.uint8), None, 4)
+
+
+def test_the_judge_scores_class_balance_confidence_and_the_class_asked_for():
+    """judge_scores with a stand-in judge that calls every image by its mean brightness bucket."""
+    from training import dcgan
+
+    class Stub:
+        def predict(self, x, **_):
+            bucket = np.clip(((x.mean(axis=(1, 2, 3)) + 1) / 2 * 10).astype(int), 0, 9)
+            probs = np.full((len(x), 10), 0.01)
+            probs[np.arange(len(x)), bucket] = 0.91
+            return probs, np.zeros((len(x), 4))
+    samples = np.repeat((np.arange(10) * 25.5 + 12).astype(np.uint8), 32 * 32 * 3).reshape(10, 32, 32, 3)
+    scores = dcgan.judge_scores(Stub(), np.concatenate([samples, samples]), labels=np.array([*range(10), *[0] * 10]))
+    assert scores["judge_class_histogram"] == [0.1] * 10 and scores["judge_confident"] == 1.0
+    # asked for 0..9, then ten 0s: all of the first half and one of the second are what was asked for
+    assert scores["recognised"] == 0.55 and scores["recognised_per_class"] == [round(2 / 11, 4)] + [1.0] * 9
+    assert "recognised" not in dcgan.judge_scores(Stub(), samples)
 
 
 def test_diffaugment_shifts_cuts_and_recolours_each_image_reproducibly():

@@ -45,6 +45,7 @@ VAL_HELP = ("held-out real images for the real-vs-real floor (default: the test 
             "beside a train/ folder)")
 CLASS_INDEX = {name: i for i, name in enumerate(imagegan.CIFAR10_CLASSES)}
 FD_SIZE = 96  # images are enlarged to this before SqueezeNet (its receptive fields need more than 32 pixels)
+FD_TEST_SIZE = 224  # the final report's distance to the held-out images: SqueezeNet at its ImageNet size
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -297,6 +298,17 @@ def evaluate(name, generator, meter, x, args, entry):
               **baselines(meter, x, real, n), "checkerboard": quality.checkerboard(samples)}
     if real is not None:
         result["checkerboard_real"] = quality.checkerboard(real)
+    classes = entry["args"].get("num_classes", 0)
+    if JUDGE in read_manifest(args.weights_dir) and entry["args"]["image_size"] == 32:
+        result.update(judge_scores(load_model(JUDGE, args.weights_dir), samples,
+                                   (np.arange(n) % classes) if classes else None))
+    if real is not None and getattr(args, "test_frechet", True):  # the standard setting: the test split, 224 px
+        wide = perceptual.frechet_features(args.frechet_net, args.perceptual_weights, FD_TEST_SIZE)
+        if wide is not None:
+            test = FrechetMeter(real, wide)
+            result.update({"frechet_test": test.distance(samples), "frechet_test_feature": wide.name,
+                           "frechet_test_real_train": test.distance(x[:n]),
+                           "frechet_test_images": int(len(real))})
     entry["metrics"] = {**entry.get("metrics", {}), **result}  # a re-score keeps the others (facecheck's)
     export.write_manifest_entry(args.weights_dir, name, entry)
     print(json.dumps(result), flush=True)
@@ -354,6 +366,21 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.seconds.assign_add(time.time() - self.t0)  # training time, summed over resumes
         self.manager.save(checkpoint_number=epoch + 1)
         print(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items()), flush=True)
+
+
+def judge_scores(judge, samples, labels=None):
+    """What the CIFAR-10 judge (trained on real images only, used in no GAN loss or checkpoint choice) says of
+    ``samples``: the share it calls each class, the share it is sure of (probability >= 0.9), and, for the
+    ``labels`` a conditional model was asked for, the share recognised as that class, overall and per class."""
+    probs, _ = judge.predict(to_model_range(samples), batch_size=500, verbose=0)
+    pred = probs.argmax(1)
+    out = {"judge_class_histogram": (np.bincount(pred, minlength=10) / len(pred)).round(4).tolist(),
+           "judge_confident": round(float((probs.max(1) >= 0.9).mean()), 4)}
+    if labels is not None:
+        labels = np.asarray(labels)
+        out["recognised"] = round(float((pred == labels).mean()), 4)
+        out["recognised_per_class"] = [round(float((pred[labels == c] == c).mean()), 4) for c in range(10)]
+    return out
 
 
 def train_judge(args):
@@ -451,6 +478,8 @@ def main(argv=None):
     p.add_argument("--limit", type=int, help="use only the first N training images")
     p.add_argument("--fd-samples", type=int, default=10_000)
     p.add_argument("--out", type=Path, help="its run directory, for eval.csv (default: weights/history/NAME)")
+    p.add_argument("--no-test-frechet", dest="test_frechet", action="store_false",
+                   help="leave out the distance to the held-out images at 224 px (a second SqueezeNet pass)")
     p.add_argument("--weights-dir", type=Path, default=DEFAULT_DIR)
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
