@@ -65,10 +65,20 @@ MIN_SIDE = 8  # pixels: smaller uploads are refused with this number, up front
 
 
 def read_upload(upload, max_pixels):
-    """Decoded ``(rgb, alpha)`` of an uploaded image, or None after telling the visitor what is wrong."""
+    """Decoded ``(rgb, alpha)`` of an uploaded image, or None after telling the visitor what is wrong. A photo
+    over ``max_pixels`` (a phone's 12 megapixels, say) comes with a button that shrinks it to fit and goes on."""
     from models import uploads  # noqa: PLC0415
+    shrink_key = f"_shrink_{upload.file_id}"
     try:
-        return uploads.decode_image(upload.getvalue(), max_pixels=max_pixels, min_side=MIN_SIDE)
+        return uploads.decode_image(upload.getvalue(), max_pixels=max_pixels, min_side=MIN_SIDE,
+                                    shrink=st.session_state.get(shrink_key, False))
+    except uploads.ImageTooLarge as exc:
+        show_error(exc, f"Could not use {literal(upload.name)} as it is")
+        if st.button(f"Shrink it to {max_pixels / 1e6:.1f} megapixels and go on", icon=":material/photo_size_select_large:",
+                     key=f"shrink_{upload.file_id}"):
+            st.session_state[shrink_key] = True
+            st.rerun()
+        return None
     except uploads.ImageError as exc:
         show_error(exc, f"Could not use {literal(upload.name)}")
         return None

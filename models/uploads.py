@@ -23,18 +23,25 @@ class ImageError(ValueError):
     """The bytes are not an image we can use; the message says why, in plain words."""
 
 
+class ImageTooLarge(ImageError):
+    """Over a page's pixel limit but within ``MAX_PIXELS``: ``decode_image(..., shrink=True)`` can reduce it."""
+
+
 HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
 
 
-def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES, min_side=1):
+def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES, min_side=1, shrink=False):
     """Decode image bytes to ``(rgb, alpha)``: uint8 (H, W, 3) and uint8 (H, W) or None.
 
     Grayscale becomes three equal channels; 16-bit samples are scaled to 8 bits; EXIF orientation is applied;
-    palette and CMYK images are converted; only the first frame of an animation is used.
+    palette and CMYK images are converted; only the first frame of an animation is used. With ``shrink``, an
+    image over ``max_pixels`` (but within ``MAX_PIXELS``) is reduced to fit, keeping its proportions (a JPEG is
+    decoded at a reduced size to begin with).
 
     Raises:
-        ImageError: empty, too large (bytes or pixels), smaller than ``min_side`` pixels on a side, not an
-            image, unsupported format (HEIC/AVIF: with how to convert), corrupt or truncated.
+        ImageTooLarge: over ``max_pixels`` (without ``shrink``), within ``MAX_PIXELS``.
+        ImageError: empty, too large (bytes, or pixels over ``MAX_PIXELS``), smaller than ``min_side`` pixels
+            on a side, not an image, unsupported format (HEIC/AVIF: with how to convert), corrupt or truncated.
     """
     if not data:
         raise ImageError("The file is empty.")
@@ -51,14 +58,26 @@ def decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES, min_side=1):
             if im.format not in FORMATS:
                 raise ImageError(f"{im.format} images are not supported; use PNG, JPEG, WebP, BMP, GIF or TIFF.")
             w, h = im.size
-            if w * h > max_pixels:
-                raise ImageError(f"The image is too large: {w}x{h} pixels ({w * h / 1e6:.1f} megapixels); the limit "
-                                 f"is {max_pixels / 1e6:.1f} megapixels. Please resize it first.")
+            too_large = f"The image is too large: {w}x{h} pixels ({w * h / 1e6:.1f} megapixels); the limit is " \
+                        f"{max_pixels / 1e6:.1f} megapixels."
+            if w * h > max(max_pixels, MAX_PIXELS):
+                raise ImageError(too_large + " Please resize it first.")
+            if w * h > max_pixels and not shrink:
+                raise ImageTooLarge(too_large)
             if min(w, h) < min_side:
                 raise ImageError(f"The image is too small: {w}x{h} pixels; it needs at least {min_side} pixels on "
                                  "each side.")
+            factor = min(1.0, (max_pixels / (w * h)) ** 0.5)
+            if factor < 1.0 and im.format == "JPEG":
+                im.draft(im.mode, (int(w * factor) + 1, int(h * factor) + 1))  # decoded at 1/2, 1/4 or 1/8
             im.load()
             im = ImageOps.exif_transpose(im)
+            if factor < 1.0:
+                fit = min(1.0, (max_pixels / (im.width * im.height)) ** 0.5)
+                size = (max(1, int(im.width * fit)), max(1, int(im.height * fit)))
+                if im.mode not in ("RGB", "RGBA", "L", "LA"):
+                    im = im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB")
+                im = im.resize(size, Image.LANCZOS, reducing_gap=3.0) if size != im.size else im
     except ImageError:
         raise
     except UnidentifiedImageError:

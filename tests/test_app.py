@@ -200,6 +200,27 @@ def test_batch_shows_visitors_file_names_literally_and_zips_them_under_safe_name
         assert sorted(z.namelist()) == ["evil_x4_x4.png", "profile_x4.png", "track)_x4.png"]
 
 
+def test_a_phone_photo_over_the_limit_is_shrunk_in_one_click(weights_dir):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from tests.conftest import export_tiny_sr
+    export_tiny_sr(weights_dir, "realsr")
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (1500, 2000, 3), np.uint8)).save(buf, "JPEG")
+    file = uploaded("phone.jpg", buf.getvalue())
+    at = run_page("views/upscale.py")
+    at.radio(key="sr_source").set_value("Upload")
+    at = with_uploads(at, file, multiple=False, key="sr_upload")
+    assert not at.exception and "2000x1500 pixels" in at.error[0].value
+    at = with_uploads(at.button(key=f"shrink_{file.file_id}").click(), file, multiple=False, key="sr_upload")
+    at = with_uploads(at, file, multiple=False, key="sr_upload")  # the rerun the button asks for
+    assert not at.exception and not at.error
+    assert any("Input, 1182x886 pixels" in c for img in at.image for c in img.captions)
+
+
 def test_evaluate_runs_on_a_button_once_per_photo_and_keeps_its_result(weights_dir, monkeypatch):
     """A 4-megapixel evaluation ran again on every rerun of the page (34 s for a click elsewhere): now only on
     its button, in the upscales' queue, and its numbers stay for the session."""

@@ -108,3 +108,22 @@ def test_heic_photos_say_how_to_convert_them():
     ("![x](http:..).png", "__x_(http_..)"), ("x" * 300 + ".png", "x" * 100)])
 def test_names_a_browser_sent_become_safe_file_stems(name, stem):
     assert uploads.safe_stem(name) == stem
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_photo_over_the_limit_can_be_shrunk_to_fit_keeping_its_proportions(fmt):
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray(rng.integers(0, 256, (1500, 2000, 3), np.uint8))
+    buf = io.BytesIO()
+    photo.save(buf, fmt)
+    with pytest.raises(uploads.ImageTooLarge, match="2000x1500 pixels"):
+        decode_image(buf.getvalue(), max_pixels=1024 * 1024)
+    rgb, alpha = decode_image(buf.getvalue(), max_pixels=1024 * 1024, shrink=True)
+    h, w = rgb.shape[:2]
+    assert h * w <= 1024 * 1024 and h * w > 0.95 * 1024 * 1024 and abs(w / h - 4 / 3) < 0.01 and alpha is None
+    huge = Image.new("RGB", (5000, 4000))  # over the hard limit: no offer, plain refusal
+    buf = io.BytesIO()
+    huge.save(buf, "PNG")
+    with pytest.raises(ImageError, match="Please resize it first") as refused:
+        decode_image(buf.getvalue(), max_pixels=1024 * 1024, shrink=True)
+    assert not isinstance(refused.value, uploads.ImageTooLarge)
