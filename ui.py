@@ -281,23 +281,22 @@ def photo_html(image, caption, alt):
             f'{html.escape(caption)}</figcaption></figure>')
 
 
-def drawing_canvas(key, drawing, tool="pen", width=8, line=False, background=None, examples=(), example=None,
-                   on_change=None):
+def drawing_canvas(key, drawing, tool="pen", width=8, line=False, examples=(), on_change=None):
     """Our drawing canvas (``assets/canvas``): as wide as its column, mouse, pen and touch, with Undo, Redo and
     Clear buttons and clickable example thumbnails.
 
     Args:
         key: the widget key.
-        drawing: ``{"version": int, "strokes": [...]}``, what to show (kept by the page in ``st.session_state``;
-            a higher version than the canvas's own replaces its strokes: a reset).
+        drawing: ``{"version": int, "strokes": [...], "example": name or None}``, what to show (kept by the page
+            in ``st.session_state``; a higher version than the canvas's own replaces its drawing, a step its Undo
+            takes back).
         tool: "pen" or "eraser"; width: the stroke width in canvas units (512 a side); line: straight lines.
-        background: an optional picture under the strokes (uint8), e.g. an example sketch.
-        examples: ``[(name, label, uint8 thumbnail), ...]`` shown under the canvas.
-        example: the label of the example in use (highlighted).
-        on_change: called with the canvas's new ``{"version", "strokes"}`` when a stroke ends, at the start of
-            the next run (so also when that run no longer shows this canvas: a subject switched at once).
+        examples: ``[(name, label, uint8 sketch), ...]`` shown under the canvas; picking one starts the drawing
+            on it (in the browser: one step for Undo), Clear leaves a blank canvas.
+        on_change: called with the canvas's new ``{"version", "strokes", "example"}`` when a stroke ends, at the
+            start of the next run (so also when that run no longer shows this canvas: a subject switched at once).
 
-    Returns ``(drawing or None, example clicked or None)``: the canvas's latest strokes, and a thumbnail's click.
+    Returns the canvas's latest drawing, or None.
     """
     def changed():
         value = st.session_state.get(key)
@@ -305,17 +304,16 @@ def drawing_canvas(key, drawing, tool="pen", width=8, line=False, background=Non
             on_change(value["drawing"])
 
     result = _canvas(key=key, data={
-        "version": drawing["version"], "strokes": drawing["strokes"], "tool": tool, "width": width, "line": line,
-        "background": None if background is None else png_data_url(background),
-        "examples": [{"name": n, "label": label, "url": png_data_url(t)} for n, label, t in examples],
-        "exampleLabel": example}, default={"drawing": None}, on_drawing_change=changed,
-        on_example_change=lambda: None)
+        "version": drawing["version"], "strokes": drawing["strokes"], "example": drawing.get("example"),
+        "tool": tool, "width": width, "line": line,
+        "examples": [{"name": n, "label": label, "url": png_data_url(t)} for n, label, t in examples]},
+        default={"drawing": None}, on_drawing_change=changed)
     if getattr(_shallow_json.refused, "flag", False):  # in this run's callbacks or just now
         _shallow_json.refused.flag = False
         show_error(ValueError("the canvas sent a message nested too deeply to read. Draw again, or press Clear."),
                    "Could not read the drawing")
-        return None, None
-    return result.drawing, result.example
+        return None
+    return result.drawing
 
 
 def compare_html(left, right, left_label, right_label):

@@ -1,6 +1,8 @@
 """A real browser (Debian's chromium via Playwright) against the app started as `make run` starts it
 (`streamlit run app.py`) on a free port."""
 
+import time
+
 import pytest
 
 from tests.conftest import SCREENSHOTS
@@ -317,7 +319,31 @@ def test_sketch_page_draws_with_mouse_and_undoes_redoes_clears(sketch_server, br
     assert ink_on_canvas(page) == 0
     page.get_by_role("button", name="Start from Example 1").click()  # a thumbnail: an example under the pen
     photo_shown(page)
-    assert ink_on_canvas(page) > 0.003
+    example = ink_on_canvas(page)
+    assert example > 0.003
+    # an example replaces the drawing, and one Undo brings the drawing back; Clear always leaves a blank canvas
+    page.get_by_role("button", name="Undo the last stroke").click()  # back to the blank canvas before it
+    page.locator('[data-testid="stAlertContentInfo"]', has_text="Draw a shoe").wait_for(timeout=30_000)
+    assert ink_on_canvas(page) == 0
+    page.get_by_role("button", name="Redo").click()
+    assert ink_on_canvas(page) == example
+    canvas_strokes(page, SHOE[:1])  # a stroke on the example
+    photo_shown(page)
+    on_example = ink_on_canvas(page)
+    page.get_by_role("button", name="Start from Example 2").click()
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Undo the last stroke").click()
+    assert ink_on_canvas(page) == on_example  # example 1 and the stroke on it
+    page.get_by_role("button", name="Random example").click()  # from the server: a step Undo takes back too
+    deadline = time.monotonic() + 30
+    while ink_on_canvas(page) == on_example and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert ink_on_canvas(page) != on_example
+    page.get_by_role("button", name="Undo the last stroke").click()
+    assert ink_on_canvas(page) == on_example
+    page.get_by_role("button", name="Clear the drawing").click()
+    page.locator('[data-testid="stAlertContentInfo"]', has_text="Draw a shoe").wait_for(timeout=30_000)
+    assert ink_on_canvas(page) == 0 and page.get_by_role("button", name="Clear the drawing").is_disabled()
     assert not page.locator('[data-testid="stException"]').count() and not errors
 
 

@@ -49,11 +49,14 @@ def drawing_state(domain):
 
 
 def keep_strokes(domain, sent):
-    """The canvas sent strokes for ``domain``: keep them when they are newer than the kept drawing (they come
-    from a browser: anything else is ignored here, and unreadable strokes are reported when drawn)."""
+    """The canvas sent a drawing for ``domain``: keep it when it is newer than the kept one (it comes from a
+    browser: anything else is ignored here, unreadable strokes are reported when drawn, and an example that is
+    not one of ours is none)."""
     state = drawing_state(domain)
     if isinstance(sent, dict) and isinstance(sent.get("version"), int) and sent["version"] > state["version"]:
-        state.update(version=sent["version"], strokes=sent.get("strokes"))
+        example = sent.get("example")
+        state.update(version=sent["version"], strokes=sent.get("strokes"),
+                     example=example if isinstance(example, str) and example in example_sketches(domain) else None)
 
 
 def start_over(domain, example=None):
@@ -79,18 +82,14 @@ drawn = None
 with left:
     if source == "Draw":
         state = drawing_state(domain)
-        base = examples[state["example"]][1] if state["example"] in examples else None
         pen, line = TOOLS[tool]
-        strokes, clicked = ui.drawing_canvas(
-            f"p2p_canvas_{domain}", state, pen, width, line, background=base,
+        sent = ui.drawing_canvas(
+            f"p2p_canvas_{domain}", state, pen, width, line,
             examples=[(name, label.capitalize(), img) for name, (label, img) in examples.items()],
-            example=examples[state["example"]][0].capitalize() if state["example"] in examples else None,
             on_change=lambda sent, d=domain: keep_strokes(d, sent))
-        if clicked in examples:
-            start_over(domain, clicked)
-            st.rerun()
-        keep_strokes(domain, strokes)
+        keep_strokes(domain, sent)
         state = drawing_state(domain)
+        base = examples[state["example"]][1] if state["example"] in examples else None
         try:
             drawn = sketch.render_strokes(state["strokes"], base=base)
         except ValueError as exc:
@@ -119,7 +118,7 @@ vary = vary_col.toggle("Variation", key="p2p_vary", help="Keep dropout on: each 
 seed = seed_col.number_input("Seed", 0, 9_999, 0, key="p2p_seed", disabled=not vary)
 if source == "Draw":
     st.caption("Draw with a mouse, a pen or a finger. Undo, Redo and Clear are above the canvas; the thumbnails "
-               "under it start you from an example.")
+               "under it start you from an example (Undo brings back what was there; Clear leaves a blank canvas).")
 
 with right:
     if drawn is None or sketch.is_blank(drawn):

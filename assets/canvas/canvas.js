@@ -1,6 +1,8 @@
 // GAN Studio's drawing canvas (a Streamlit custom component, v2): a square canvas as wide as its column, drawn on
 // with a mouse, a pen or a finger (Pointer Events), with labelled Undo, Redo and Clear buttons and a row of example
-// thumbnails. Strokes are sent to Python when a stroke ends, as {version, strokes}; each stroke is
+// thumbnails. The drawing is its strokes and the example they are drawn on (or none); every change to it, an
+// example picked or Clear included, is one step that Undo takes back. It is sent to Python when a stroke ends, as
+// {version, strokes, example}; each stroke is
 // {t: "pen" | "eraser", w: width, p: [[x, y], ...]} in a 512 x 512 logical square, so the drawing does not depend
 // on the size it was drawn at. Python renders them (models.sketch.render_strokes) and sends them back in `data`,
 // so a drawing survives switching pages, subjects and tools.
@@ -8,11 +10,11 @@ const SIZE = 512;
 const STATES = new Map(); // per component instance: survives re-renders while the page lives
 
 function newState() {
-  return { strokes: [], undo: [], redo: [], version: -1, current: null, background: null, bgUrl: null };
+  return { strokes: [], example: null, undo: [], redo: [], version: -1, current: null, background: null, bgUrl: null };
 }
 
 export default function (component) {
-  const { data, setStateValue, setTriggerValue, parentElement, key } = component;
+  const { data, setStateValue, parentElement, key } = component;
   let root = parentElement.querySelector(".gs-draw");
   if (!root) {
     root = document.createElement("div");
@@ -32,12 +34,17 @@ export default function (component) {
   const state = STATES.get(key) || newState();
   STATES.set(key, state);
 
-  // Python's copy wins when it is newer (a reset, or the drawing coming back after the component was away)
+  const snapshot = () => ({ strokes: state.strokes, example: state.example });
+  // Python's copy wins when it is newer (a random example, or the drawing coming back after the component was
+  // away); replacing a drawing on screen is a step Undo takes back
   if (data.version > state.version) {
+    if (state.version >= 0 && (state.strokes.length || state.example)) {
+      state.undo.push(snapshot());
+      state.redo = [];
+    }
     state.strokes = data.strokes || [];
+    state.example = data.example || null;
     state.version = data.version;
-    state.undo = [];
-    state.redo = [];
   }
   state.tool = data.tool || "pen";
   state.width = data.width || 8;
@@ -79,20 +86,27 @@ export default function (component) {
     }
     for (const b of root.querySelectorAll(".gs-tools button")) {
       const act = b.dataset.act;
-      b.disabled = act === "undo" ? !state.undo.length : act === "redo" ? !state.redo.length : !state.strokes.length;
+      b.disabled = act === "undo" ? !state.undo.length : act === "redo" ? !state.redo.length
+        : !state.strokes.length && !state.example;
     }
   }
 
   function send() {
     state.version += 1;
-    setStateValue("drawing", { version: state.version, strokes: state.strokes });
+    setStateValue("drawing", { version: state.version, strokes: state.strokes, example: state.example });
   }
 
-  function commit(strokes) {
-    state.undo.push(state.strokes);
-    state.redo = [];
-    state.strokes = strokes;
+  function show(drawing) {
+    state.strokes = drawing.strokes;
+    state.example = drawing.example;
+    loadBackground();
     draw();
+  }
+
+  function commit(drawing) {
+    state.undo.push(snapshot());
+    state.redo = [];
+    show(drawing);
     send();
   }
 
@@ -128,25 +142,23 @@ export default function (component) {
     event.preventDefault();
     const stroke = state.current;
     state.current = null;
-    commit(state.strokes.concat([stroke]));
+    commit({ strokes: state.strokes.concat([stroke]), example: state.example });
   };
 
   root.querySelector(".gs-tools").onclick = (event) => {
     const act = event.target.closest("button")?.dataset.act;
     if (act === "undo" && state.undo.length) {
-      state.redo.push(state.strokes);
-      state.strokes = state.undo.pop();
+      state.redo.push(snapshot());
+      show(state.undo.pop());
     } else if (act === "redo" && state.redo.length) {
-      state.undo.push(state.strokes);
-      state.strokes = state.redo.pop();
-    } else if (act === "clear" && state.strokes.length) {
-      state.undo.push(state.strokes);
-      state.redo = [];
-      state.strokes = [];
+      state.undo.push(snapshot());
+      show(state.redo.pop());
+    } else if (act === "clear" && (state.strokes.length || state.example)) {
+      commit({ strokes: [], example: null }); // always a blank canvas, the example gone too
+      return;
     } else {
       return;
     }
-    draw();
     send();
   };
 
@@ -160,24 +172,28 @@ export default function (component) {
       b.type = "button";
       b.title = b.ariaLabel = `Start from ${example.label}`;
       b.innerHTML = `<img alt="${example.label}" src="${example.url}">`;
-      b.onclick = () => setTriggerValue("example", example.name);
+      b.onclick = () => commit({ strokes: [], example: example.name }); // Undo brings back what was there
       strip.appendChild(b);
     }
   }
-  for (const b of strip.querySelectorAll("button")) {
-    b.classList.toggle("gs-on", b.title === `Start from ${data.exampleLabel}`);
-  }
-
-  if (state.bgUrl !== (data.background || null)) {
-    state.bgUrl = data.background || null;
-    state.background = null;
-    if (state.bgUrl) {
-      const img = new Image();
-      img.onload = draw;
-      img.src = state.bgUrl;
-      state.background = img;
+  function loadBackground() {
+    const example = (data.examples || []).find((e) => e.name === state.example);
+    const url = example ? example.url : null;
+    if (state.bgUrl !== url) {
+      state.bgUrl = url;
+      state.background = null;
+      if (url) {
+        const img = new Image();
+        img.onload = draw;
+        img.src = url;
+        state.background = img;
+      }
+    }
+    for (const b of strip.querySelectorAll("button")) {
+      b.classList.toggle("gs-on", !!example && b.title === `Start from ${example.label}`);
     }
   }
+  loadBackground();
   const observer = new ResizeObserver(draw);
   observer.observe(canvas);
   draw();
