@@ -167,6 +167,15 @@ def scroll_here_on_phones():
             '}, 300);</script>', unsafe_allow_javascript=True)  # after the result below it is laid out
 
 
+def scroll_on_change(key, state):
+    """``scroll_here_on_phones`` when ``state`` (what the result below depends on: model, seed, ...) differs from
+    the last run's, not on a first visit: after "New seed" under a grid, the grid was a screen above."""
+    last = st.session_state.get(key)
+    st.session_state[key] = state
+    if last is not None and last != state:
+        scroll_here_on_phones()
+
+
 def keep(key, default):
     """Give widget ``key`` its last value (``kept``), else ``default``, before it is drawn: Streamlit forgets the
     state of a widget a run did not draw (the digit reset after Grid -> All digits -> Grid)."""

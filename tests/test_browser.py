@@ -429,6 +429,25 @@ def test_moving_an_edit_slider_changes_the_face(faces_server, browser):
     assert not page.locator('[data-testid="stException"]').count()
 
 
+def test_on_a_phone_the_steered_face_stays_in_view_as_its_slider_moves(faces_server, browser):
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    page = browser.new_page(**phone)
+    page.goto(faces_server + "/images")
+    slider = page.get_by_role("slider", name="Age: younger (-) or older (+)")
+    slider.wait_for(timeout=60_000)
+    slider.scroll_into_view_if_needed()
+    slider.focus()
+    for _ in range(2):
+        page.keyboard.press("ArrowRight")
+    moved = page.locator('[data-testid="stImageCaption"]', has_text="Seed 0, sample 1: age +1")
+    moved.wait_for(timeout=30_000)
+    face = page.locator('[data-testid="stImage"]', has=moved).locator("img").bounding_box()
+    handle = slider.bounding_box()
+    assert face["y"] + face["height"] > 0 and face["y"] < 844, face  # meets the viewport, no scrolling
+    assert 0 <= handle["y"] < 844 and face["y"] < handle["y"]  # right above the slider that moves it
+    page.screenshot(path=str(SCREENSHOTS / "phone_steer.png"))
+
+
 def test_on_a_phone_results_land_where_the_visitor_looks(streamlit_server, sr_server, browser, tmp_path):
     """390x844: the digits grid is on the first screen, and after Upscale the result is scrolled into view."""
     from PIL import Image
@@ -443,6 +462,15 @@ def test_on_a_phone_results_land_where_the_visitor_looks(streamlit_server, sr_se
     box = grid.bounding_box()
     assert box["y"] + box["height"] / 2 < 844, box  # its middle on the first screen
     page.screenshot(path=str(SCREENSHOTS / "phone_digits.png"))
+    # "New seed" sits under the grid: after a tap the new grid is in view again
+    before = grid.get_attribute("src")
+    page.get_by_role("button", name="New seed").scroll_into_view_if_needed()
+    page.get_by_role("button", name="New seed").tap()
+    page.wait_for_function("src => { const i = document.querySelector('[data-testid=\"stImage\"] img');"
+                           " return i && i.src !== src && i.complete; }", arg=before, timeout=30_000)
+    page.wait_for_timeout(1500)  # the smooth scroll
+    box = page.locator('[data-testid="stImage"] img').first.bounding_box()
+    assert box["y"] < 844 and box["y"] + box["height"] > 0, box  # meets the viewport without scrolling
 
     page = browser.new_page(**phone)
     page.goto(sr_server + "/upscale")
@@ -456,7 +484,10 @@ def test_on_a_phone_results_land_where_the_visitor_looks(streamlit_server, sr_se
     page.get_by_role("button", name="Upscale", exact=True).click()
     view = page.locator(".gs-cmp-view")
     view.wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)  # the smooth scroll
+    inside = lambda b: 0 <= b["y"] and b["y"] + b["height"] <= 844 and 0 <= b["x"] and b["x"] + b["width"] <= 390  # noqa: E731
+    deadline = time.monotonic() + 10  # the smooth scroll starts once the result is laid out (slower under load)
+    while not inside(view.bounding_box()) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
     box = view.bounding_box()
-    assert 0 <= box["y"] and box["y"] + box["height"] <= 844 and 0 <= box["x"] and box["x"] + box["width"] <= 390, box
+    assert inside(box), box
     page.screenshot(path=str(SCREENSHOTS / "phone_upscale.png"))

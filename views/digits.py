@@ -64,6 +64,7 @@ def generate():
     ui.to_url(model=name, seed=seed, mode=mode, digit=digit, n=n if mode == "Grid" else None)
 
     with output:
+        ui.scroll_on_change("digits_shown", (name, mode, digit, n, per_digit, int(seed)))
         try:
             t0 = time.perf_counter()
             if mode.startswith("All"):

@@ -68,6 +68,7 @@ def generate():
     ui.rerun_page_when_changed("img_state", (name, seed, label))
 
     with output:
+        ui.scroll_on_change("images_shown", (name, label, mode, n, int(seed), upscale))
         try:
             t0 = time.perf_counter()
             if rows:  # the classes in turn, then one row each
@@ -156,7 +157,8 @@ def steering(name, seed, batch, chain):
     st.caption(f"Sample {k} of the grid, moved along directions found in the generator's noise: a face reader "
                "trained on the labelled photos scored 10,000 generated faces, and each direction was fitted to its "
                "scores and made independent of the other attribute. 0 is the face as generated.")
-    controls, face_col, strip_col = st.columns([2, 2, 3], gap="medium")
+    # on a phone the face comes right above its sliders, so that it stays in view as they move
+    controls, face_col, strip_col = ui.result_first("img_steer").columns([2, 2, 3], gap="medium")
     with controls:
         for attr in spec:  # a link's edits (?age=2&male=-1), else 0
             ui.from_url(f"img_edit_{attr}", attr, float, set(np.arange(-3.0, 3.01, 0.5).tolist()))
