@@ -280,14 +280,30 @@ def png_data_url(image):
     return "data:image/png;base64," + base64.b64encode(images.png_bytes(image)).decode()
 
 
-def photo_html(image, caption, alt):
+def photo_html(image, caption, alt, peek=False):
     """A picture with its caption as HTML, the image inline (a data URL) rather than a Streamlit media file: when
     strokes come fast, a rerun interrupted before its ``st.image`` let Streamlit delete the file on screen, and a
-    next run with an identical picture reused the dead URL (a broken image until the next stroke)."""
-    return (f'<figure class="gs-photo" style="margin:0"><img alt="{html.escape(alt)}" src="{png_data_url(image)}" '
-            'style="width:100%;height:auto;display:block;border-radius:0.5rem">'
-            '<figcaption style="text-align:center;font-size:0.875rem;opacity:0.65;margin-top:0.4rem">'
-            f'{html.escape(caption)}</figcaption></figure>')
+    next run with an identical picture reused the dead URL (a broken image until the next stroke).
+
+    ``peek``: on a phone, while the picture is out of view, a small copy of it floats in the corner (tap it to go
+    to the picture), so that a stroke's result on a canvas above it is in view without scrolling; it belongs to
+    this element and goes with it. Show it with ``st.html(..., unsafe_allow_javascript=True)``."""
+    figure = f"gs-photo-{uuid.uuid4().hex[:8]}"
+    out = (f'<figure id="{figure}" class="gs-photo" style="margin:0"><img alt="{html.escape(alt)}" '
+           f'src="{png_data_url(image)}" style="width:100%;height:auto;display:block;border-radius:0.5rem">'
+           '<figcaption style="text-align:center;font-size:0.875rem;opacity:0.65;margin-top:0.4rem">'
+           f'{html.escape(caption)}</figcaption>')
+    out += "</figure>"
+    if peek:  # beside the figure, not in it: the figure holds one picture
+        out += ('<img class="gs-photo-peek" alt="The photo, small: tap to go to it" style="position:fixed;right:12px;'
+                'bottom:12px;width:34vw;max-width:180px;border-radius:0.5rem;box-shadow:0 2px 12px rgba(0,0,0,.35);'
+                'z-index:999990;display:none;background:#fff;cursor:pointer">'
+                f'<script>(() => {{ const f = document.getElementById("{figure}"); if (!f) return;'
+                ' const photo = f.querySelector("img"), peek = f.nextElementSibling;'
+                ' peek.src = photo.src; peek.onclick = () => photo.scrollIntoView({behavior: "smooth", block: "center"});'
+                ' new IntersectionObserver(([e]) => { peek.style.display = !e.isIntersecting && window.innerWidth <= 640'
+                ' ? "block" : "none"; }).observe(photo); })();</script>')
+    return out
 
 
 def drawing_canvas(key, drawing, tool="pen", width=8, line=False, examples=(), on_change=None):

@@ -361,6 +361,20 @@ def test_sketch_page_draws_by_touch_on_a_phone(sketch_server, browser):
     assert canvas_box["width"] > 330  # the whole width of the phone
     assert photo_box["y"] > canvas_box["y"] + canvas_box["height"]  # the photo under the canvas
     assert photo_box["y"] - (canvas_box["y"] + canvas_box["height"]) < 250  # directly: only the thumbnails between
+    # drawing, the visitor sees the canvas; the photo under it is then off screen, and its small copy floats in
+    # the corner, in view, until the photo itself is
+    page.locator("canvas.gs-canvas").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -200)")
+    page.wait_for_timeout(500)
+    photo_now = page.locator(".gs-photo img").first.bounding_box()
+    peek = page.locator(".gs-photo-peek")
+    assert photo_now["y"] > 844 and peek.is_visible()
+    peek_box = peek.bounding_box()
+    assert peek_box["y"] + peek_box["height"] <= 844 and peek_box["x"] + peek_box["width"] <= 390
+    assert peek.evaluate("p => p.complete && p.naturalWidth > 0 && p.src === document.querySelector('.gs-photo img').src")
+    peek.tap()  # to the photo; the copy goes
+    page.wait_for_timeout(1500)
+    assert not peek.is_visible() and page.locator(".gs-photo img").first.bounding_box()["y"] < 844
     page.get_by_role("button", name="Undo the last stroke").tap()
     assert ink_on_canvas(page) > 0  # three strokes of four left
     photo_settled(page, unlike=four)  # the rerun replaced the photo (and its element): scroll to the new one

@@ -132,7 +132,8 @@ with right:
             shown = images.resize(photo, (photo.shape[1] * 4, photo.shape[0] * 4), "lanczos")
             noun = SUBJECTS[domain].split()[-1] if domain in SUBJECTS else domain  # "shoe", "handbags"
             st.html(ui.photo_html(shown, f"{subjects[domain].get('title', domain)} - {ms:.0f} ms",
-                                  f"The photo painted from your {noun} sketch"))
+                                  f"The photo painted from your {noun} sketch", peek=True),
+                    unsafe_allow_javascript=True)
             save = st.columns(2)
             save[0].download_button("Download the photo", images.png_bytes(photo), file_name=f"{domain}_photo.png",
                                     mime="image/png", icon=":material/download:", key="p2p_download",
