@@ -153,9 +153,17 @@ def show_walk(strip, seed, seed_b, scale, gif_scale, gif_width):
     gif = images.gif_bytes([images.upscale_nearest(f, gif_scale) for f in strip], boomerang=True)
     left, right = st.columns([1, 2], gap="large")
     left.image(gif, caption=f"The walk, animated: seed {seed} to {seed_b}", width=gif_width)
-    right.image(images.upscale_nearest(images.make_grid(strip, ncol=min(8, len(strip))), scale), output_format="PNG",
-                caption=f"The {len(strip)} frames, left to right and top to bottom")
+    right.image(images.upscale_nearest(images.make_grid(strip, ncol=walk_columns(len(strip))), scale),
+                output_format="PNG", caption=f"The {len(strip)} frames, left to right and top to bottom")
     return gif
+
+
+def walk_columns(frames):
+    """Frames per row of a walk's grid: all of them up to 8, else from 5 to 8 the count that leaves the fewest
+    empty cells in the last row (10 frames: two rows of 5, not 8 and a black block of 6)."""
+    if frames <= 8:
+        return frames
+    return min(range(8, 4, -1), key=lambda c: -frames % c)
 
 
 def scroll_here_on_phones():

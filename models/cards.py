@@ -38,13 +38,15 @@ def training(entry):
     """'20,000 + 5,000 steps x 8, 346 min' (or '15,000 x 16 + 2,000 x 8 steps, ...' when the batch sizes
     differ): the whole lineage, counting the models a fine-tune started from (``init_model``, nested)."""
     chain = lineage(entry)
-    minutes = sum(e.get("train_time_s", 0) for e in chain) / 60
+    timed = [e["train_time_s"] for e in chain if e.get("train_time_s") is not None]
+    # a model exported without its training time (the face reader) says so, not "0 min"
+    minutes = f"{sum(timed) / 60:.0f} min" if len(timed) == len(chain) else "time not recorded"
     batches = {e.get("batch_size", "?") for e in chain}
     if len(batches) == 1:
         steps = " + ".join(f"{e.get('steps', 0):,}" for e in chain)
-        return f"{steps} steps x {batches.pop()}, {minutes:.0f} min"
+        return f"{steps} steps x {batches.pop()}, {minutes}"
     steps = " + ".join(f"{e.get('steps', 0):,} x {e.get('batch_size', '?')}" for e in chain)
-    return f"{steps} steps, {minutes:.0f} min"
+    return f"{steps} steps, {minutes}"
 
 
 def _pct(key):
@@ -127,10 +129,12 @@ TASKS = {
         "columns": [("age error ↓ (years; baseline)", _vs2("val", "val_baseline", "age_mae_years", "{:.1f}")),
                     ("gender accuracy ↑ (baseline)", _vs2("val", "val_baseline", "gender_accuracy", "{:.1%}"))]},
     "classifier": {
-        "title": "The digit judge",
-        "explain": "The CNN classifier that scores the digit models.",
-        "columns": [("MNIST test accuracy ↑", _pct("test_accuracy")),
-                    ("real test digits read confidently", _pct("real_test_confident"))]},
+        "title": "The judges",
+        "explain": "The CNN classifiers that score the generators' samples: the digit judge for the digit models, "
+                   "the CIFAR-10 judge for the image GANs. Each was trained on real images only and plays no part "
+                   "in any generator's loss or checkpoint choice.",
+        "columns": [("test accuracy ↑", _pct("test_accuracy")),
+                    ("real test images read confidently", _pct("real_test_confident"))]},
 }
 
 

@@ -89,6 +89,44 @@ def test_addresses_with_more_after_the_page_open_the_page(streamlit_server, brow
         assert not page.locator('[data-testid="stException"]').count()
 
 
+def test_every_page_with_the_shipped_models_for_the_readme(streamlit_server, browser):
+    """Each page as a first-time visitor sees it, with the shipped models, in a 1280x900 window: no error, and a
+    screenshot in screenshots/readme/ (`make screenshots` copies them to docs/screenshots/ for the README)."""
+    shots = SCREENSHOTS / "readme"
+    shots.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def shoot(name):
+        page.wait_for_timeout(800)
+        assert not page.locator('[data-testid="stException"]').count(), name
+        page.screenshot(path=str(shots / f"{name}.png"))
+
+    page.goto(streamlit_server)
+    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
+    shoot("home")
+    page.goto(streamlit_server + "/digits")
+    page.locator('[data-testid="stImageCaption"]', has_text="generated in").first.wait_for(timeout=60_000)
+    shoot("digits")
+    page.goto(streamlit_server + "/upscale")
+    page.get_by_role("button", name="Upscale", exact=True).click()
+    page.locator(".gs-cmp-view").wait_for(timeout=120_000)
+    page.locator(".gs-cmp-view").scroll_into_view_if_needed()
+    shoot("upscale")
+    page.goto(streamlit_server + "/sketch")
+    page.get_by_role("button", name="Start from Example 1").click()
+    page.locator(".gs-photo img").wait_for(timeout=60_000)
+    shoot("sketch")
+    page.goto(streamlit_server + "/images")
+    page.locator('[data-testid="stImageCaption"]', has_text="generated in").first.wait_for(timeout=60_000)
+    shoot("images")
+    page.goto(streamlit_server + "/history?model=dcgan_faces64")
+    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
+    shoot("history")
+    assert not errors
+
+
 def app_with(tmp_path_factory, log_name, *exports):
     """The app (as `make run` starts it) serving only the tiny models that ``exports`` write, each called with
     the weights folder: a page's mechanics, quality being tested on shipped models elsewhere."""

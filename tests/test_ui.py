@@ -107,3 +107,11 @@ def test_uploads_one_session_holds_are_bounded_at_the_server(caplog):
     manager.remove_file("s1", "f1")
     manager.add_file("s1", rec(5, 20))
     assert [r.file_id for r in manager.get_files("s1", ["f2", "f5"])] == ["f2", "f5"]
+
+
+def test_a_walks_grid_leaves_no_black_block_where_it_can():
+    assert ui.walk_columns(6) == 6 and ui.walk_columns(8) == 8
+    assert ui.walk_columns(10) == 5 and ui.walk_columns(12) == 6 and ui.walk_columns(16) == 8
+    for frames in range(9, 33):
+        cols = ui.walk_columns(frames)
+        assert 5 <= cols <= 8 and -frames % cols <= min(-frames % c for c in range(5, 9))

@@ -125,7 +125,8 @@ def closer_look(batch, chain):
                   (inference.upscale(img, SR_FACES), "face SRGAN to 256x256")]
     for col, (picture, caption) in zip(st.columns(3), views):
         col.image(picture, caption=caption, output_format="PNG", width="stretch")
-    st.caption("Hover a picture and press its full-screen button to see it at full size.")
+    st.caption("Hover a picture (on a touch screen, tap it) and press its full-screen button to see it at full "
+               "size.")
 
 
 EDIT_LABELS = {"age": "Age: younger (-) or older (+)", "male": "Gender: more female (-) or more male (+)"}
