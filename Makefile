@@ -7,7 +7,7 @@ PORT   ?= 8501
 DATA   ?= ../shared/data
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-dev browser train-digits bench facecheck-env clean-venv
+.PHONY: run test setup setup-dev browser train-digits bench screenshots facecheck-env clean-venv
 
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
@@ -48,12 +48,18 @@ train-digits: setup
 	$(BIN)/python -m training.digits --variant dcgan --data $(DATA)/mnist.npz --steps 40000 --decay-steps 8000 --lr 1e-4 --ema 0.9995 --jit --export
 	$(BIN)/python -m training.digits --variant cdcgan --data $(DATA)/mnist.npz --steps 18000 --ema 0.9995 --jit --export
 
+# The README's screenshots: every page with the shipped models, as the browser tests take them.
+screenshots: setup-dev browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_browser.py -k for_the_readme
+	cp screenshots/readme/*.png docs/screenshots/
+
 bench: setup-dev browser
 	$(BIN)/python -m benchmarks.digits
 	$(BIN)/python -m benchmarks.load
 	$(BIN)/python -m benchmarks.sr
 	$(BIN)/python -m benchmarks.pix2pix --browser
 	$(BIN)/python -m benchmarks.images
+	$(BIN)/python -m benchmarks.hostile
 
 # The face-detector check (python -m training.facecheck) runs MediaPipe's BlazeFace in an environment of its own:
 # mediapipe's pins (numpy, protobuf) clash with TensorFlow's.

@@ -1,7 +1,7 @@
 """Command line for the inference API.
 
     python -m models list
-    python -m models table [--readme README.md]  # the README's model table, from weights/manifest.json
+    python -m models table [--readme docs/models.md]  # the model tables, from weights/manifest.json
     python -m models digits --variant cdcgan -n 100 --digit 3 --seed 0 --out grid.png
     python -m models digits --variant dcgan --walk 0 1 --frames 24 --out walk.gif
     python -m models upscale photo.jpg folder/ --out upscaled/ [--model realsr] --scale 4 [--keep-going]
@@ -44,7 +44,7 @@ def digits_table():
         metrics = m.get("metrics", {})
         training = cards.training(m)
         size = f"{m.get('bytes', 0) / 1e6:.1f} MB"
-        if m.get("task") == "classifier":
+        if m.get("builder") == "digit_judge":
             judge = (f"| {m['title']} | {m['params']:,} | {size} | {training} | test accuracy "
                      f"{metrics['test_accuracy']:.2%} | real test digits: {metrics['real_test_confident']:.1%} | "
                      f"| real test vs train: {metrics['frechet_real_test_vs_train']} |")
@@ -109,12 +109,35 @@ def sr_table():
 
 
 def images_table():
-    """The README's table of shipped image GANs (Frechet distances beside their floor and baseline)."""
+    """The README's table of shipped image GANs (Frechet distances beside their floor and baseline; what the
+    CIFAR-10 judge reads where it has scored them)."""
+    def judged(x):
+        if "recognised" in x:
+            return f"{x['recognised']:.1%} recognised as asked (worst class {min(x['recognised_per_class']):.1%})"
+        if "judge_confident" in x:
+            shares = x["judge_class_histogram"]
+            return f"{x['judge_confident']:.1%} confident, classes {min(shares):.1%} to {max(shares):.1%}"
+        return "n/a"
     return _model_table("images", [
         (header, lambda x, k=key: str(x.get(k, "n/a"))) for header, key in [
             ("Fréchet final", "frechet"), ("best during training", "frechet_best"),
             ("real held-out vs train (floor)", "frechet_real_test_vs_train"),
-            ("blurred training images (baseline)", "frechet_blurred_train")]])
+            ("blurred training images (baseline)", "frechet_blurred_train"),
+            ("Fréchet to the test split, 224 px (floor)", "frechet_test")]] + [("CIFAR-10 judge", judged)])
+
+
+def summary_table():
+    """The README's one table: every shipped generator by demo, with the measures its demo is judged by
+    (``models.cards``); the full tables are in docs/models.md."""
+    lines = ["| demo | model | parameters | measured quality |", "|---|---|---|---|"]
+    entries = {m["name"]: m for m in inference.list_models()}
+    for task in ("digits", "sr", "pix2pix", "images"):
+        spec = cards.TASKS[task]
+        for row in cards.card_rows(task, entries):
+            quality = "; ".join(f"{header.removeprefix('entry:')} {row[header.removeprefix('entry:')]}"
+                                for header, _ in spec["columns"])
+            lines.append(f"| {spec['title']} | {row['model']} | {row['parameters']} | {quality} |")
+    return "\n".join(lines)
 
 
 def pix2pix_table():
@@ -153,7 +176,7 @@ def pix2pix_drawings_table():
                                                   ("drawings by people", human)], columns=[])
 
 
-TABLES = {"digits-table": digits_table, "sr-table": sr_table, "images-table": images_table,
+TABLES = {"summary-table": summary_table, "digits-table": digits_table, "sr-table": sr_table, "images-table": images_table,
           "pix2pix-table": pix2pix_table, "pix2pix-drawings-table": pix2pix_drawings_table}
 
 

@@ -49,9 +49,9 @@ def test_long_options_are_not_abbreviated(capsys):
 
 
 def test_readme_model_tables_are_the_manifest():
-    """The README's numbers come from `python -m models table --readme README.md`; rerun it after retraining."""
+    """docs/models.md's numbers come from `python -m models table --readme docs/models.md`; rerun it after retraining."""
     from models.__main__ import TABLES
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "models.md").read_text()
     tasks = {m.get("task") for m in inference.list_models()}
     for marker, make in TABLES.items():
         if marker.split("-")[0] not in tasks:

@@ -409,3 +409,14 @@ def test_a_kill_during_the_evaluation_after_an_export_is_made_good_by_running_th
     again = json.loads((weights_dir / "manifest.json").read_text())["models"]["cgan"]
     assert again["steps"] == 2 and "recognised" in again["metrics"]
     assert all(np.allclose(a, b) for a, b in zip(load_model("cgan", weights_dir).get_weights(), exported))
+
+
+def test_a_model_exported_under_its_own_name_is_titled_by_it(tmp_path, weights_dir):
+    """A second 'Conditional DCGAN' in the menus could not be told from the shipped one."""
+    data = tiny_mnist(tmp_path / "mnist.npz")
+    common = ["--variant", "gan", "--g-feat", "8", "--d-feat", "8", "--data", str(data), "--steps", "1",
+              "--ckpt-every", "1", "--batch-size", "8", "--export", "--weights-dir", str(weights_dir)]
+    train_digits.main(common + ["--name", "my_gan", "--out", str(tmp_path / "a")])
+    train_digits.main(common + ["--name", "other", "--title", "Mine", "--out", str(tmp_path / "b")])
+    models = json.loads((weights_dir / "manifest.json").read_text())["models"]
+    assert models["my_gan"]["title"] == "GAN (MLP) (my_gan)" and models["other"]["title"] == "Mine"

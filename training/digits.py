@@ -130,7 +130,9 @@ def train(args):
 
     if args.export and distribute.is_chief():
         export.export(shipped_generator(), name, gen_builder, g_args, args.weights_dir, run.out, task="digits",
-                      title=TITLES[args.variant], dataset=dataset_name(args.data), steps=run.step,
+                      title=args.title or (TITLES[args.variant] if name == args.variant  # another name: said
+                                           else f"{TITLES[args.variant]} ({name})"),
+                      dataset=dataset_name(args.data), steps=run.step,
                       batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
                       command=config["command"], ema=args.ema,
                       discriminator={"builder": disc_builder, "args": d_args,
@@ -217,6 +219,7 @@ def main(argv=None):
     p = sub.add_parser("train", help="train a digit GAN (the default command)")
     p.add_argument("--variant", choices=sorted(digits.VARIANTS), required=True)
     p.add_argument("--name", help="model name in the manifest (default: the variant)")
+    p.add_argument("--title", help="its title in the app's menus (default: the variant's, with a --name in brackets)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small",
                    help="small: ships, sized for a 2-core CPU; full: wider nets for a GPU")
     p.add_argument("--g-feat", type=int, help="generator width (num_feat), overriding the preset's")

@@ -456,7 +456,9 @@ def train(args):
             f"; {args.drawn_share:.0%} free-hand-like drawings by training.drawings" if drawn else "") + ")"
         entry = export.export(shipped_generator(), args.name, "unet_generator", g_args, args.weights_dir, run.out,
                               task="pix2pix",
-                              domain=args.domain, title=args.title or TITLES.get(args.domain, args.name),
+                              domain=args.domain, title=args.title or (TITLES[args.domain] if args.domain in TITLES and
+                                                                      args.name == f"pix2pix_{args.domain}"
+                                                                      else f"{TITLES.get(args.domain, 'Pix2Pix')} ({args.name})"),
                               dataset=f"{source}, {len(photos)} photos", steps=run.step,
                               batch_size=args.batch_size, train_time_s=round(float(run.train_seconds.numpy())),
                               command=args.command_line, init=args.init, init_model=init_model,
