@@ -87,13 +87,19 @@ async def while_running(browser, url, work):
     return loads, await task
 
 
-async def batch_session(browser, url, files, notes):
+async def upscale_tab(browser, url, tab, uploader_text, files):
+    """A new visitor's upscale page on ``tab``, ``files`` chosen in the uploader labelled ``uploader_text``."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     await page.goto(url + "/upscale")
-    await page.get_by_role("tab", name="Several files").click()
-    uploader = page.locator('[data-testid="stFileUploader"]', has_text="small photos").locator("input[type=file]")
-    await uploader.set_input_files([str(f) for f in files])
+    await page.get_by_role("tab", name=tab).click()
+    uploader = page.locator('[data-testid="stFileUploader"]', has_text=uploader_text).locator("input[type=file]")
+    await uploader.set_input_files(files)
+    return context, page
+
+
+async def batch_session(browser, url, files, notes):
+    context, page = await upscale_tab(browser, url, "Several files", "small photos", [str(f) for f in files])
     await page.wait_for_timeout(15_000)  # every file sent (or refused) by now
     await page.screenshot(path=str(ARTEFACTS / "hostile_batch.png"), full_page=True)
     refused = await page.locator('[data-testid="stFileUploaderFile"]', has_text="rror").count()
@@ -138,12 +144,7 @@ def crafted_messages(url, count=2, size=23_000_000):
 
 
 async def evaluate_session(browser, url, photo, seconds):
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    await page.goto(url + "/upscale")
-    await page.get_by_role("tab", name="Evaluate on your own photo").click()
-    uploader = page.locator('[data-testid="stFileUploader"]', has_text="high-resolution").locator("input[type=file]")
-    await uploader.set_input_files(str(photo))
+    context, page = await upscale_tab(browser, url, "Evaluate on your own photo", "high-resolution", str(photo))
     button = page.get_by_role("button", name="Evaluate")
     await button.wait_for(timeout=60_000)
     t0 = time.perf_counter()

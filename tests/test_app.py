@@ -12,6 +12,16 @@ APP = str(ROOT / "router.py")  # app.py makes the server; AppTest runs the route
 TIMEOUT = 60
 
 
+def run_logging_widget_policies(at, caplog):
+    """Run ``at`` with Streamlit's widget-policy warnings in ``caplog`` (Streamlit's loggers do not propagate)."""
+    policies = logging.getLogger("streamlit.elements.lib.policies")
+    policies.addHandler(caplog.handler)
+    try:
+        return at.run()
+    finally:
+        policies.removeHandler(caplog.handler)
+
+
 def run_page(page=None):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if page:
@@ -254,12 +264,7 @@ def test_a_link_to_the_digits_page_opens_it_without_a_widget_warning_and_keeps_t
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.switch_page("views/digits.py")
     at.query_params.update({"model": "cdcgan", "seed": "7", "digit": "3", "mode": "Grid", "n": "24", "frames": "6"})
-    policies = logging.getLogger("streamlit.elements.lib.policies")  # Streamlit's loggers do not propagate
-    policies.addHandler(caplog.handler)
-    try:
-        at.run()
-    finally:
-        policies.removeHandler(caplog.handler)
+    run_logging_widget_policies(at, caplog)
     assert not at.exception and not [r for r in caplog.records if "Session State API" in r.getMessage()]
     assert at.selectbox(key="digit").value == 3 and at.slider(key="n").value == 24 and at.slider(key="frames").value == 6
     assert at.query_params["n"] in ("24", ["24"])
@@ -385,12 +390,7 @@ def test_a_link_to_an_image_gan_opens_it_without_a_widget_warning(weights_dir, c
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.switch_page("views/images.py")
     at.query_params["model"] = "dcgan_faces64"
-    policies = logging.getLogger("streamlit.elements.lib.policies")  # Streamlit's loggers do not propagate
-    policies.addHandler(caplog.handler)
-    try:
-        at.run()
-    finally:
-        policies.removeHandler(caplog.handler)
+    run_logging_widget_policies(at, caplog)
     assert not at.exception and at.selectbox(key="img_model").value == "dcgan_faces64"
     assert not [r for r in caplog.records if "Session State API" in r.getMessage()]
 
