@@ -38,16 +38,20 @@ CASES = {
                         ({"image_size": 64, "latent_dim": 8, "num_feat": 4, "upsample": "resize"}, noise[:2, :8],
                          (2, 64, 64, 3)),
                         ({"image_size": 64, "latent_dim": 8, "num_feat": 2, "sagan": True, "attention_size": 32},
-                         noise[:2, :8], (2, 64, 64, 3))],
+                         noise[:2, :8], (2, 64, 64, 3)),
+                        ({"image_size": 32, "latent_dim": 8, "num_feat": 2, "sagan": True, "num_classes": 10,
+                          "upsample": "resize"}, [noise[:2, :8], np.array([1, 7], "int32")], (2, 32, 32, 3))],
     "attribute_predictor": [({"image_size": 32, "num_feat": 4}, np.zeros((2, 32, 32, 3), "float32"), (2, 2))],
     "image_discriminator": [({"image_size": 32, "num_feat": 4}, np.zeros((2, 32, 32, 3), "float32"), (2, 1)),
                             ({"image_size": 64, "num_feat": 2, "sagan": True}, np.zeros((2, 64, 64, 3), "float32"),
-                             (2, 1))],
+                             (2, 1)),
+                            ({"image_size": 32, "num_feat": 2, "sagan": True, "num_classes": 10},
+                             [np.zeros((2, 32, 32, 3), "float32"), np.array([1, 7], "int32")], (2, 1))],
 }
 
 
 def test_every_builder_has_a_shape_case():
-    assert set(CASES) | {"digit_judge"} == set(BUILDERS)
+    assert set(CASES) | {"digit_judge", "image_judge"} == set(BUILDERS)
 
 
 @pytest.mark.parametrize("builder,kwargs,inputs,shape",
@@ -71,6 +75,13 @@ def test_judge_outputs_probabilities_and_features():
     judge = BUILDERS["digit_judge"](num_feat=4, feature_dim=12)
     probs, feats = judge(image, training=False)
     assert probs.shape == (B, 10) and feats.shape == (B, 12)
+    np.testing.assert_allclose(np.asarray(probs).sum(1), 1.0, rtol=1e-5)
+
+
+def test_image_judge_outputs_probabilities_and_pooled_features():
+    judge = BUILDERS["image_judge"](num_feat=4)
+    probs, feats = judge(np.zeros((2, 32, 32, 3), "float32"), training=False)
+    assert probs.shape == (2, 10) and feats.shape == (2, 16)
     np.testing.assert_allclose(np.asarray(probs).sum(1), 1.0, rtol=1e-5)
 
 
