@@ -51,21 +51,45 @@ def bound_uploads(manager, limit=MAX_SESSION_UPLOAD_BYTES):
     manager.add_file = bounded_add_file
 
 
-def return_freed_memory(every=20.0):
-    """glibc keeps freed memory for reuse: after a burst of 19 MB uploads the server stayed 350 MB larger once
-    the sessions had closed. Large blocks are made to come from (and go back to) the system, and a thread gives
-    back what the heap holds free every ``every`` seconds. Elsewhere (no glibc) nothing is done."""
+def free_closed_sessions(runtime):
+    """Free what closed tabs left: Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL``
+    seconds for a reconnect, then only stops finding it (its entry is reaped on some later write, and it is never
+    shut down), so its session state stayed in memory, and its uploaded files for good. Reaps the expired
+    sessions, and removes the uploads of every session that is neither connected nor kept for a reconnect."""
+    sessions = runtime._session_mgr  # Streamlit's own objects: no public API reaches them
+    storage = getattr(getattr(sessions, "_session_storage", None), "_cache", None)
+    if hasattr(storage, "expire"):
+        with getattr(sessions, "_storage_lock", threading.Lock()):
+            storage.expire()
+    uploads = runtime.uploaded_file_mgr
+    with uploads._lock:
+        owners = list(uploads.file_storage)
+    for session_id in owners:
+        if sessions.get_session_info(session_id) is None:
+            uploads.remove_session_files(session_id)
+
+
+def memory_upkeep(runtime, every=20.0):
+    """Every ``every`` seconds, in a thread: ``free_closed_sessions``, then give the heap's free memory back to
+    the system (glibc kept it for reuse: after a burst of uploads the server stayed 300 MB larger once the
+    sessions had closed; large blocks now come from, and go back to, the system at once). Without glibc, only
+    the sessions are freed."""
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD, fixed: blocks over 256 KB are mmapped, freed at once
     except (OSError, AttributeError):
-        return
+        libc = None
 
-    def trim():
+    def upkeep():
         while True:
             time.sleep(every)
-            libc.malloc_trim(0)
-    threading.Thread(target=trim, name="malloc-trim", daemon=True).start()
+            try:
+                free_closed_sessions(runtime)
+            except Exception:  # Streamlit's internals changed: say so once a round, keep serving
+                log.exception("memory upkeep: could not free closed sessions")
+            if libc is not None:
+                libc.malloc_trim(0)
+    threading.Thread(target=upkeep, name="memory-upkeep", daemon=True).start()
 
 
 class PageAddress:
@@ -92,7 +116,7 @@ async def lifespan(_app):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from streamlit.runtime import Runtime  # noqa: PLC0415  (started by now)
     bound_uploads(Runtime.instance().uploaded_file_mgr)
-    return_freed_memory()
+    memory_upkeep(Runtime.instance())
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()  # the server answers meanwhile
     yield
 

@@ -115,3 +115,29 @@ def test_a_walks_grid_leaves_no_black_block_where_it_can():
     for frames in range(9, 33):
         cols = ui.walk_columns(frames)
         assert 5 <= cols <= 8 and -frames % cols <= min(-frames % c for c in range(5, 9))
+
+
+def test_closed_sessions_uploads_are_freed_once_streamlit_stops_keeping_them():
+    """Streamlit drops an expired disconnected session without shutting it down: its uploaded files stayed in
+    memory for good. The upkeep removes the uploads of every session that is neither connected nor kept."""
+    from types import SimpleNamespace
+
+    from streamlit.runtime.caching.ttl_cache import TTLCache
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    import app
+    uploads = MemoryUploadedFileManager("/upload")
+    for session in ("active", "kept", "gone"):
+        uploads.add_file(session, UploadedFileRec(f"{session}-f", "a.png", "image/png", b"x" * 10))
+    now = [0.0]
+    cache = TTLCache(maxsize=10, ttl=60, timer=lambda: now[0])
+    cache["gone"] = "closed long ago"
+    now[0] = 50.0
+    cache["kept"] = "kept for a reconnect"
+    now[0] = 70.0  # "gone" expired, "kept" not yet
+    sessions = SimpleNamespace(_session_storage=SimpleNamespace(_cache=cache),
+                               get_session_info=lambda sid: 1 if sid == "active" else cache.get(sid))
+    app.free_closed_sessions(SimpleNamespace(_session_mgr=sessions, uploaded_file_mgr=uploads))
+    assert sorted(uploads.file_storage) == ["active", "kept"]
+    assert list(cache._data) == ["kept"]  # the expired session itself reaped too
