@@ -99,16 +99,16 @@ for number, stage in enumerate(chain[:-1], 1):  # a fine-tune: the models it sta
     st.caption(f"Stage {number}: " + ("the first" if number == 1 else "fine-tuned from it,")
                + f" `{stage.get('name', name)}` ({stage.get('steps', 0):,} steps, "
                f"{stage.get('train_time_s', 0) / 60:.0f} min), trained by:")
-    st.code(stage.get("command", "unknown"), language="bash")
+    st.code(stage.get("command", "unknown"), language="bash", wrap_lines=True)  # whole commands, no scrolling
 if len(chain) > 1:
     st.caption(f"Stage {len(chain)}: fine-tuned from it ({entry.get('steps', 0):,} steps, "
                f"{entry.get('train_time_s', 0) / 60:.0f} min) by:")
 if entry.get("stages"):  # one run, resumed with new settings: its commands in order
     for stage in entry["stages"]:
         st.caption(f"Steps {stage['steps']}" + (f" ({stage['result']})" if stage.get("result") else "") + ":")
-        st.code(stage["command"], language="bash")
+        st.code(stage["command"], language="bash", wrap_lines=True)  # whole commands, no scrolling
 else:
-    st.code(entry.get("command", "unknown"), language="bash")
+    st.code(entry.get("command", "unknown"), language="bash", wrap_lines=True)  # whole commands, no scrolling
 if entry.get("metrics"):
     with st.expander("Measured quality (from the manifest)"):
         st.json(entry["metrics"])
