@@ -182,6 +182,8 @@ def scroll_on_change(key, state):
     st.session_state[key] = state
     if last is not None and last != state:
         scroll_here_on_phones()
+    else:  # the same element in its place either way: the result after it is not re-created for it
+        st.html('<div class="gs-anchor"></div>', unsafe_allow_javascript=True)
 
 
 def keep(key, default):
