@@ -54,6 +54,15 @@ def test_home_page_in_a_real_browser(streamlit_server, browser):
     page.locator('[data-testid="stTable"]').first.wait_for(timeout=30_000)
     page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
     assert not page.locator('[data-testid="stException"]').count()
+    # on a phone a model card's table scrolls sideways inside its card: nothing runs off the screen
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone.goto(streamlit_server)
+    tables = phone.locator('[data-testid="stTable"]')
+    tables.first.wait_for(timeout=60_000)
+    for i in range(tables.count()):
+        box = tables.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (i, box)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_history_page_opens_every_model_by_its_link(streamlit_server, browser):
