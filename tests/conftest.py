@@ -144,9 +144,11 @@ def export_tiny_imagegan(weights_dir, name="dcgan_faces64", image_size=64, sagan
     args = {"image_size": image_size, "latent_dim": 8, "num_feat": 2, "sagan": sagan,
             **({"num_classes": num_classes} if num_classes else {})}
     model = BUILDERS["image_generator"](**args)
-    for layer in model.layers:
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:  # shifts kept positive: a class whose maps ReLU zeroes paints flat grey
         if isinstance(layer, imagegan.ConditionalBatchNorm):
-            layer.beta.assign(np.random.default_rng(seed).normal(0, 1, layer.beta.shape))
+            layer.gamma.assign(rng.uniform(-0.5, 1.0, layer.gamma.shape))
+            layer.beta.assign(rng.uniform(0.5, 2.0, layer.beta.shape))
     return export.export(model, name, "image_generator", args, weights_dir,
                          task="images", arch="sagan" if sagan else "dcgan", title=f"Tiny {name} (test)",
                          dataset="none (test)", steps=0, command="python -m training.dcgan",
