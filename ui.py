@@ -186,11 +186,15 @@ def scroll_on_change(key, state):
         st.html('<div class="gs-anchor"></div>', unsafe_allow_javascript=True)
 
 
-def keep(key, default):
+def keep(key, default=None, allowed=None):
     """Give widget ``key`` its last value (``kept``), else ``default``, before it is drawn: Streamlit forgets the
-    state of a widget a run did not draw (the digit reset after Grid -> All digits -> Grid)."""
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"_kept_{key}", default)
+    state of a widget a run did not draw (the digit reset after Grid -> All digits -> Grid; a choice lost on a
+    visit to another page). A value outside ``allowed``, or None, leaves the widget its own default."""
+    if key in st.session_state:
+        return
+    value = st.session_state.get(f"_kept_{key}", default)
+    if value is not None and (allowed is None or value in allowed):
+        st.session_state[key] = value
 
 
 def kept(value, key):
@@ -200,14 +204,9 @@ def kept(value, key):
 
 
 def kept_radio(label, options, key, **kwargs):
-    """``st.radio`` whose choice survives visits to other pages (Streamlit forgets the state of widgets a page
-    did not draw): the choice is copied to a plain session key and given back when the page is drawn again."""
-    kept = f"_kept_{key}"
-    if key not in st.session_state and st.session_state.get(kept) in options:
-        st.session_state[key] = st.session_state[kept]
-    value = st.radio(label, options, key=key, **kwargs)
-    st.session_state[kept] = value
-    return value
+    """``st.radio`` whose choice survives visits to other pages (``keep`` and ``kept``)."""
+    keep(key, allowed=options)
+    return kept(st.radio(label, options, key=key, **kwargs), key)
 
 
 def from_url(key, param, parse, allowed=None):

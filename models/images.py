@@ -35,6 +35,12 @@ def make_grid(images, ncol=None, pad=2, pad_value=0):
     return grid
 
 
+def rows_by_class(batch, num_classes):
+    """Images made with the classes in turn (0, 1, ..., k-1, 0, 1, ...) reordered into one run per class
+    (all the 0s, then all the 1s, ...): a grid of ``len(batch) // num_classes`` columns then shows a class a row."""
+    return batch.reshape(-1, num_classes, *batch.shape[1:]).swapaxes(0, 1).reshape(batch.shape)
+
+
 def upscale_nearest(image, factor):
     """Enlarge a small image by an integer factor with nearest-neighbour (keeps pixels crisp)."""
     return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)

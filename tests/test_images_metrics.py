@@ -26,6 +26,15 @@ def test_make_grid_layout():
         images.make_grid(np.zeros((0, 4, 4), np.uint8))
 
 
+def test_rows_by_class_gathers_each_class_into_one_run():
+    labels = np.tile(np.arange(3), 4)  # made with the classes in turn: 0 1 2 0 1 2 ...
+    batch = np.stack([np.full((2, 2, 3), 20 * c + i) for i, c in enumerate(labels)]).astype(np.uint8)
+    rows = images.rows_by_class(batch, 3)
+    assert rows.shape == batch.shape
+    assert [int(img[0, 0, 0]) // 20 for img in rows] == [0] * 4 + [1] * 4 + [2] * 4
+    assert [int(img[0, 0, 0]) for img in rows[:4]] == [0, 3, 6, 9]  # each class keeps its order
+
+
 def test_png_and_gif_round_trip():
     frames = [np.full((8, 8), v, np.uint8) for v in (0, 100, 200)]
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(images.png_bytes(frames[1])))), frames[1])

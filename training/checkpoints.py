@@ -81,7 +81,7 @@ class Run:
                 stages = stages + [{"command": config.get("command"), "from_step": None}]  # the step: on restore
             self.config = {**config, "stages": stages}
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
-            clean_stale(self.out, self.park)
+            remove_half_written(self.out, self.park)
             self._write_config()
 
     def _write_config(self):
@@ -183,7 +183,7 @@ class Run:
 MIRRORS = Path("runs") / "mirror"  # local working copies of runs whose --out is a URL
 
 
-def clean_stale(*folders):
+def remove_half_written(*folders):
     """Remove what a kill left half-written in a run's folders: TensorFlow's unfinished checkpoints
     (``ckpt-N_temp/``) and temporary files (``*.tmp``, ``*.tmp.*``), none of which is ever read. Returns them."""
     removed = []

@@ -69,7 +69,7 @@ def generate():
             t0 = time.perf_counter()
             if mode.startswith("All"):
                 batch = inference.generate_digits(name, 10 * per_digit, seed=int(seed))  # labels 0..9, 0..9, ...
-                batch = batch.reshape(per_digit, 10, 28, 28).transpose(1, 0, 2, 3).reshape(-1, 28, 28)
+                batch = images.rows_by_class(batch, 10)
                 picture, scale = images.make_grid(batch, ncol=per_digit), 3
             else:
                 batch = inference.generate_digits(name, n, digit=digit, seed=int(seed))

@@ -73,8 +73,7 @@ def generate():
             t0 = time.perf_counter()
             if rows:  # the classes in turn, then one row each
                 batch = inference.generate_images(name, n, seed=int(seed))
-                k = len(classes)
-                batch = batch.reshape(PER_CLASS, k, *batch.shape[1:]).swapaxes(0, 1).reshape(batch.shape)
+                batch = images.rows_by_class(batch, len(classes))
             else:
                 batch = inference.generate_images(name, n, seed=int(seed), label=label)
             ms = (time.perf_counter() - t0) * 1000
