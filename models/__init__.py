@@ -18,6 +18,7 @@ def __getattr__(name):  # PEP 562: `from models import BUILDERS` imports Keras (
         "dcgan_discriminator": digits.dcgan_discriminator,
         "digit_judge": digits.digit_judge,
         "attribute_predictor": faces.attribute_predictor,
+        "feature_reader": faces.feature_reader,
         "sr_generator": sr.sr_generator,
         "sr_discriminator": sr.sr_discriminator,
         "rrdb_generator": sr.rrdb_generator,

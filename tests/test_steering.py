@@ -12,11 +12,12 @@ from tests.conftest import export_tiny_imagegan
 
 
 def fake_faces(folder, n, seed):
-    """All-Age-Faces style files (IIIIIAaa.jpg): older 'people' darker, 'men' (ids from 07381) redder."""
+    """All-Age-Faces style files (IIIIIAaa.jpg): older 'people' darker, 'men' (ids from 07381) redder; both
+    halves of the people (even and odd ids) hold both genders."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True)
     for i in range(n):
-        male, age = i % 2, int(rng.integers(2, 80))
+        male, age = (i // 2) % 2, int(rng.integers(2, 80))
         ident = (7381 + i) if male else i
         img = np.full((64, 64, 3), 200 - 2 * age, np.uint8)
         img[..., 0] = np.clip(img[..., 0].astype(int) + 50 * male, 0, 255)
@@ -30,7 +31,7 @@ def steered(tmp_path, weights_dir):
     fake_faces(tmp_path / "faces" / "train", 40, 0)
     fake_faces(tmp_path / "faces" / "val", 10, 1)
     argv = ["--data", str(tmp_path / "faces"), "--epochs", "1", "--fit-faces", "300", "--eval-faces", "50",
-            "--export", "--weights-dir", str(weights_dir)]
+            "--export", "--weights-dir", str(weights_dir), "--perceptual-weights", "untrained"]
     attributes.main(argv)
     return argv
 
@@ -42,15 +43,20 @@ def manifest(weights_dir):
 def test_reader_and_directions_are_exported_measured_and_deterministic(steered, weights_dir):
     from training import attributes
     models = manifest(weights_dir)
-    reader = models["face_attributes"]
-    assert reader["task"] == "attributes" and {"age_mae_years", "gender_accuracy"} <= set(reader["metrics"]["val"])
+    for name in ("face_attributes", "face_features", "face_judge"):
+        reader = models[name]
+        assert reader["task"] == "attributes" and {"age_mae_years", "gender_accuracy"} <= set(reader["metrics"]["val"])
+    assert "even person ids" in models["face_features"]["dataset"] and "odd" in models["face_judge"]["dataset"]
     entry = models["dcgan_faces64"]
     assert set(entry["edits"]) == {"age", "male"}
     for spec in entry["edits"].values():
         assert len(spec["direction"]) == entry["args"]["latent_dim"]
         assert abs(np.linalg.norm(spec["direction"]) - 1) < 1e-3
     ev = entry["edits_eval"]
-    assert ev["faces"] == 50 and {"per_unit", "share_moving_intended_way", "side_effect_ratio"} <= set(ev["age"])
+    assert ev["faces"] == 50 and {"per_unit", "share_moving_intended_way", "drag_on_other"} <= set(ev["age"])
+    assert ev["reader"] == "face_judge" and ev["reader_sha256"] == models["face_judge"]["sha256"]
+    assert ev["fitted_with"] == {n: models[n]["sha256"] for n in ("face_attributes", "face_features")}
+    assert set(ev["as_read_by_face_attributes"]) == {"age", "male"}
     first = entry["edits"]
     attributes.main(steered)  # the same seed: the same reader, the same directions
     again = manifest(weights_dir)["dcgan_faces64"]["edits"]
@@ -60,14 +66,14 @@ def test_reader_and_directions_are_exported_measured_and_deterministic(steered, 
 
 def test_steer_refits_a_retrained_generator_with_the_shipped_reader(steered, weights_dir):
     from training import attributes
-    reader_before = manifest(weights_dir)["face_attributes"]["sha256"]
+    before = {n: manifest(weights_dir)[n]["sha256"] for n in ("face_attributes", "face_features", "face_judge")}
     export_tiny_imagegan(weights_dir, "dcgan_faces64", seed=5)  # "retrained": another noise space, no edits yet
     assert "edits" not in manifest(weights_dir)["dcgan_faces64"]
     attributes.main(["steer", "--fit-faces", "300", "--eval-faces", "50", "--weights-dir", str(weights_dir)])
     models = manifest(weights_dir)
-    assert models["face_attributes"]["sha256"] == reader_before  # the reader is kept, not retrained
+    assert {n: models[n]["sha256"] for n in before} == before  # the readers and the judge are kept, not retrained
     assert set(models["dcgan_faces64"]["edits"]) == {"age", "male"}
-    assert models["dcgan_faces64"]["edits_eval"]["reader_sha256"] == reader_before
+    assert models["dcgan_faces64"]["edits_eval"]["reader_sha256"] == before["face_judge"]
 
 
 def test_directions_are_independent_of_the_other_attributes_gradient():
@@ -80,6 +86,32 @@ def test_directions_are_independent_of_the_other_attributes_gradient():
     assert abs(d["age"] @ g_male) < 1e-6 and abs(d["male"] @ g_age) < 1e-6  # no side effect, linearly
     assert abs(d["age"] @ g_light) < 1e-6 and abs(d["male"] @ g_light) < 1e-6  # nor on brightness
     assert d["age"] @ g_age > 0 and d["male"] @ g_male > 0
+
+
+def test_directions_fitted_with_several_readers_leave_every_readers_other_attribute():
+    from training.attributes import fit_directions
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((2000, 12))
+    gradients = [rng.standard_normal((2, 12)) for _ in range(3)]  # three readers' (age, male) gradients
+    d = fit_directions(z, [z @ g.T for g in gradients])
+    for g in gradients:
+        assert abs(d["age"] @ g[1]) < 1e-6 and abs(d["male"] @ g[0]) < 1e-6
+    assert d["age"] @ sum(g[0] / np.linalg.norm(g[0]) for g in gradients) > 0
+
+
+def test_fit_heads_reads_a_linear_age_and_gender_and_the_halves_share_no_one():
+    from training.attributes import fit_heads, fitting_half
+    rng = np.random.default_rng(2)
+    features = rng.standard_normal((3000, 20)) * rng.uniform(0.1, 5, 20) + 3
+    w = rng.standard_normal(20)
+    labels = np.stack([40 + 2 * (features - 3) @ w, ((features - 3) @ w > 0).astype(float)], 1)
+    kernel, bias = fit_heads(features, labels, age_ridge=1.0, male_ridge=1.0)
+    out = features @ kernel + bias
+    assert np.abs(out[:, 0] - labels[:, 0]).mean() < 0.5
+    assert np.mean((out[:, 1] > 0) == (labels[:, 1] > 0.5)) > 0.97
+    ids = np.arange(7370, 7400)
+    half = fitting_half(ids)
+    assert half.sum() == 15 and not set(ids[half]) & set(ids[~half])
 
 
 def test_edits_of_zero_are_exactly_the_unedited_faces_and_edits_change_them(steered):

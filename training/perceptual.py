@@ -1,6 +1,6 @@
 """ImageNet-pretrained feature extractors for perceptual losses and Frechet distances.
 
-SqueezeNet 1.1 (Iandola et al., 2016) is rebuilt here in Keras 3 and its weights are copied array by array
+SqueezeNet 1.1 (Iandola et al., 2016; built in ``models.squeezenet``) gets its weights copied array by array
 from the Keras 1/2-era HDF5 file in ``../shared/data/perceptual`` (layer ``fire2/squeeze1x1`` becomes
 ``fire2_squeeze1x1``: Keras 3 names may not contain ``/``). VGG19 (the SRGAN paper's choice) and InceptionV3
 (the standard FID's network) come from ``keras.applications`` where their weights can be downloaded.
@@ -12,24 +12,14 @@ import h5py
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers
+
+from models.squeezenet import squeezenet_features
 
 SQUEEZENET = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "perceptual" / \
     "squeezenet_v1.1_notop_tf.h5"
 # the public copy of the same weights (rcmalli/keras-squeezenet, MIT), fetched once on a machine with internet
 SQUEEZENET_URL = ("https://github.com/rcmalli/keras-squeezenet/releases/download/v1.0/"
                   "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5")
-IMAGENET_BGR_MEAN = np.array([103.939, 116.779, 123.68], np.float32)
-# fire module -> (squeeze channels, expand channels); pools after conv1, fire3 and fire5
-FIRES = {"fire2": (16, 64), "fire3": (16, 64), "fire4": (32, 128), "fire5": (32, 128),
-         "fire6": (48, 192), "fire7": (48, 192), "fire8": (64, 256), "fire9": (64, 256)}
-
-
-def _fire(x, name, squeeze, expand):
-    s = layers.Conv2D(squeeze, 1, activation="relu", name=f"{name}_squeeze1x1")(x)
-    e1 = layers.Conv2D(expand, 1, activation="relu", name=f"{name}_expand1x1")(s)
-    e3 = layers.Conv2D(expand, 3, padding="same", activation="relu", name=f"{name}_expand3x3")(s)
-    return layers.Concatenate(name=f"{name}_concat")([e1, e3])  # (h, w, 2 * expand)
 
 
 def weights_file(path=SQUEEZENET, required=True):
@@ -57,19 +47,7 @@ def weights_file(path=SQUEEZENET, required=True):
 def squeezenet(outputs=("fire3", "fire5"), weights=SQUEEZENET):
     """SqueezeNet 1.1 feature maps at ``outputs`` for RGB input in [0, 1] (Caffe preprocessing inside).
     ``weights``: the HDF5 file (see ``weights_file``), or None for untrained weights (tests)."""
-    rgb = keras.Input((None, None, 3), name="rgb")
-    x = layers.Lambda(lambda t: t[..., ::-1] * 255.0 - IMAGENET_BGR_MEAN, name="caffe_preprocess")(rgb)
-    x = layers.Conv2D(64, 3, strides=2, activation="relu", name="conv1")(x)  # (h/2, w/2, 64)
-    x = layers.MaxPooling2D(3, 2, name="pool1")(x)  # 1/4
-    taps = {}
-    for name, (sq, ex) in FIRES.items():
-        x = _fire(x, name, sq, ex)
-        taps[name] = x
-        if name in ("fire3", "fire5"):
-            x = layers.MaxPooling2D(3, 2, name=f"pool{name[-1]}")(x)  # 1/8, then 1/16
-        if name == max(outputs, key=list(FIRES).index):
-            break
-    model = keras.Model(rgb, [taps[o] for o in outputs], name="squeezenet_features")
+    model = squeezenet_features(outputs)
     if weights:
         path = weights_file(weights)
         try:
