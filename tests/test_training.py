@@ -68,30 +68,34 @@ def test_resume_after_kill_9(tmp_path):
     assert logged == list(range(reached + 5, target + 1, 5))  # carried on from the checkpoint, not from 0
 
 
-def test_averaged_copy_leaves_the_model_and_gives_the_moving_average():
+def test_averaged_copy_leaves_the_model_and_gives_the_moving_average_once_it_is_ready():
     import keras
     import tensorflow as tf
 
     from models import BUILDERS
     from training import trainer
     g, target = (BUILDERS["dcgan_generator"](latent_dim=8, num_feat=4) for _ in range(2))
-    opt = keras.optimizers.Adam(0.05, use_ema=True, ema_momentum=0.9)
+    opt = keras.optimizers.Adam(0.05, use_ema=True, ema_momentum=0.5)  # ready after 3 / (1 - 0.5) = 6 steps
     z = np.random.default_rng(0).standard_normal((32, 8)).astype("float32")
     history = []
-    for _ in range(5):
+    for step in range(1, 9):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(g(z, training=True) - 0.5))
         opt.apply_gradients(zip(tape.gradient(loss, g.trainable_variables), g.trainable_variables))
         history.append(g.trainable_variables[0].numpy())
+        if step == 5:  # not ready: the plain weights, not an average still made of the first steps
+            trainer.averaged_copy(opt, g, target)
+            np.testing.assert_array_equal(target.trainable_variables[0].numpy(), history[-1])
     online = [v.numpy() for v in g.trainable_variables]
     trainer.averaged_copy(opt, g, target)
     for v, value in zip(g.trainable_variables, online):
         np.testing.assert_array_equal(v.numpy(), value)  # the model keeps training from its own weights
-    expected = history[0]  # the average starts at the first step's weights, then decays by 0.9 per step
+    expected = history[0]  # the average starts at the first step's weights, then decays by 0.5 per step
     for h in history[1:]:
-        expected = 0.9 * expected + 0.1 * h
+        expected = 0.5 * expected + 0.5 * h
     np.testing.assert_allclose(target.trainable_variables[0].numpy(), expected, rtol=1e-4, atol=1e-6)
     assert not np.allclose(expected, online[0])
+    assert trainer.ema_ready(0.999, 3000) and not trainer.ema_ready(0.999, 2999)
 
 
 def test_recalibrated_batch_norm_matches_training_mode_on_that_batch():

@@ -455,7 +455,8 @@ def main(argv=None):
     p.add_argument("--upsample", choices=imagegan.UPSAMPLERS, default="transpose",
                    help="the generator's upsampling: DCGAN's transposed convolutions, or resize (nearest) then a 3x3 "
                         "convolution, which leaves no 2-pixel checkerboard")
-    p.add_argument("--ema", type=float, default=0.999, help="ship this moving average of G's weights (0: off)")
+    p.add_argument("--ema", type=float, default=0.999, help="ship this moving average of G's weights (0: off; the last weights until "
+                        "3 / (1 - EMA) steps have passed)")
     p.add_argument("--fd-every", type=int, default=2000, help="Frechet distance every N steps (0: off)")
     p.add_argument("--fd-samples", type=int, default=10_000)
     p.add_argument("--keep-best", action="store_true",

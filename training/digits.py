@@ -229,7 +229,8 @@ def main(argv=None):
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
     p.add_argument("--ema", type=float, default=0.999,
                    help="ship the exponential moving average of the generator's weights with this decay "
-                        "(0: ship the last weights); default %(default)s")
+                        "(0: ship the last weights; before 3 / (1 - decay) steps the last weights are shipped too: "
+                        "the average still holds the random start); default %(default)s")
     flags.add_common_args(p, steps=12_000, batch_size=64, ckpt_every=500)
 
     p = sub.add_parser("judge", help="train the digit classifier that scores the generators")
