@@ -11,6 +11,7 @@ import threading
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from models import images
@@ -110,7 +111,7 @@ def averaged_copy(optimizer, model, target):
     weights, or its plain weights without EMA or before the average is ready (``ema_ready``); ``model`` keeps
     its own weights. Returns ``target``."""
     inner = getattr(optimizer, "inner_optimizer", optimizer)
-    if not inner.use_ema or not ema_ready(inner.ema_momentum, int(inner.iterations)):
+    if not inner.use_ema or not ema_ready(inner.ema_momentum, int(np.asarray(inner.iterations.numpy()))):
         target.set_weights(model.get_weights())
         return target
     online = [v.numpy() for v in model.trainable_variables]
