@@ -258,6 +258,7 @@ def test_evaluate_runs_on_a_button_once_per_photo_and_keeps_its_result(weights_d
     assert not [b for b in at.button if b.key == "sr_eval_go"]  # nothing new to measure
     key, scores, crops = at.session_state["sr_eval"]
     assert set(crops) == {"bicubic", "sr", "hr"} and not any(hasattr(v, "shape") for v in scores.values())
+    assert all(c.base is None for c in crops.values())  # copies: a view would keep its whole image alive
 
 
 def test_a_link_to_the_digits_page_opens_it_without_a_widget_warning_and_keeps_the_digit(caplog):

@@ -54,15 +54,23 @@ def test_home_page_in_a_real_browser(streamlit_server, browser):
     page.locator('[data-testid="stTable"]').first.wait_for(timeout=30_000)
     page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
     assert not page.locator('[data-testid="stException"]').count()
-    # on a phone a model card's table scrolls sideways inside its card: nothing runs off the screen
+    assert page.locator("dl.gs-card").count() and not page.locator("dl.gs-card").first.is_visible()
+    # on a phone each model of a card is a list of its own, every measure in view; the tables are hidden
     phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     phone.goto(streamlit_server)
-    tables = phone.locator('[data-testid="stTable"]')
-    tables.first.wait_for(timeout=60_000)
-    for i in range(tables.count()):
-        box = tables.nth(i).bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (i, box)
+    lists = phone.locator("dl.gs-card")
+    lists.first.wait_for(timeout=60_000)
+    from models import cards, inference
+    entries = {m["name"]: m for m in inference.list_models()}
+    assert lists.count() == sum(len(cards.card_rows(task, entries)) for task in cards.TASKS)  # one per model
+    assert not any(t.is_visible() for t in phone.locator('[data-testid="stTable"]').all())
+    for i in range(lists.count()):
+        lists.nth(i).scroll_into_view_if_needed()
+        for cell in lists.nth(i).locator("dd span").all():
+            box = cell.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (i, cell.inner_text(), box)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(SCREENSHOTS / "home_phone.png"), full_page=False)
 
 
 def test_history_page_opens_every_model_by_its_link(streamlit_server, browser):

@@ -1,5 +1,7 @@
 """Home: what a GAN is, what each demo does, and the model cards from weights/manifest.json."""
 
+import html
+
 import streamlit as st
 
 import ui
@@ -29,6 +31,25 @@ GAN_DIAGRAM = """
 .gs-note { margin-top: 0.5rem; font-size: 0.875rem; color: #444; }
 </style>
 """
+
+# a model card's table is 450 to 560 px wide: under 640 px each model is a short list of its own instead
+CARD_LAYOUT = """<style>
+@media (max-width: 640px) { [class*="st-key-card_table_"] { display: none; } }
+@media (min-width: 641px) { [class*="st-key-card_list_"] { display: none; } }
+.gs-card { margin: 0 0 0.8rem; } .gs-card dt { font-weight: 600; }
+.gs-card dd { margin: 0; display: flex; justify-content: space-between; gap: 0.75rem; font-size: 0.9rem; }
+.gs-card dd span:last-child { text-align: right; }
+</style>"""
+
+
+def card_list_html(rows):
+    """``rows`` of a model card (dicts of display text) as one definition list per model, for narrow screens."""
+    def item(row):
+        name, *rest = row.items()
+        cells = "".join(f"<dd><span>{html.escape(k)}</span><span>{html.escape(str(v))}</span></dd>" for k, v in rest)
+        return f'<dl class="gs-card"><dt>{html.escape(str(name[1]))}</dt>{cells}</dl>'
+    return "".join(item(row) for row in rows)
+
 
 st.title("GAN Studio")
 st.markdown("Real generative adversarial networks, trained by us on public data, running live on a plain CPU. "
@@ -76,10 +97,14 @@ st.caption("Every number was measured by the training scripts and read from `wei
 if not shipped:
     st.info("No models are installed in `weights/` yet.")
 entries = {m["name"]: m for m in shipped}
+st.html(CARD_LAYOUT)
 for task, spec in cards.TASKS.items():
     rows = cards.card_rows(task, entries)
     if rows:
         with st.container(border=True):
             st.subheader(spec["title"])
             st.caption(spec["explain"])
-            st.table(rows)
+            with st.container(key=f"card_table_{task}"):  # a desktop: one table
+                st.table(rows)
+            with st.container(key=f"card_list_{task}"):  # a phone: each model on its own, every column in view
+                st.html(card_list_html(rows))

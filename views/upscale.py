@@ -228,8 +228,10 @@ with evaluate_tab:
                             f"The upscaler is busy: waiting, position {n} in line.", icon=":material/schedule:")):
                         status.empty()
                         scores = inference.evaluate_upscale(decoded[0], eval_model)
-                crops = {k: images.crop_around(scores.pop(k), 0.5, 0.5, 192) for k in ("bicubic", "sr", "hr")}
-                scores.pop("lr")
+                        # copies: a crop is a view that would keep its whole 4-megapixel image in the session
+                        crops = {k: images.crop_around(scores.pop(k), 0.5, 0.5, 192).copy()
+                                 for k in ("bicubic", "sr", "hr")}
+                        del scores["lr"]  # the full images go before the slot returns their memory to the system
                 st.session_state.sr_eval = stored = (key, scores, crops)  # numbers and crops: no full images
             except (ValueError, inference.WeightsError) as exc:
                 ui.show_error(exc, "Could not evaluate")
