@@ -211,7 +211,7 @@ async def run(args):
                                 "uploads_refused_so_far": log.count("upload refused"),
                                 "other_visitor_first_load_s": loads,
                                 f"rss_{args.settle}s_after_close_mb": round(monitor.rss_mb()),
-                                "settle_s": round(time.perf_counter() - closed)}
+                                "settle_s": round(time.perf_counter() - closed), "measured": time.strftime("%Y-%m-%d")}
                 print(name, json.dumps(result[name]), flush=True)
             if not args.skip_canvas:
                 monitor.reset()
@@ -233,7 +233,9 @@ def main():
     parser.add_argument("--settle", type=int, default=60, help="seconds to wait after closing the sessions")
     result = asyncio.run(run(parser.parse_args()))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "hostile.json").write_text(json.dumps(result, indent=2) + "\n")
+    path = RESULTS / "hostile.json"  # a skipped scenario keeps its last measurement
+    result = {**(json.loads(path.read_text()) if path.exists() else {}), **result}
+    path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

@@ -118,13 +118,15 @@ TASKS = {
         "explain": "Fréchet distance of 10,000 samples to the training images in SqueezeNet features (lower is "
                    "better; not comparable with published FIDs, which use InceptionV3). Floor: real held-out images; "
                    "baseline: training images blurred. CIFAR-10 models also: the distance to the 10,000 test images "
-                   "at 224 px (floor: real training images), and the share of samples our CIFAR-10 judge (85% on "
-                   "the test images; real test images: 68%) reads with confidence.",
+                   "at 224 px (floor: real training images), the share of samples our CIFAR-10 judge (85% on "
+                   "the test images; real test images: 68%) reads with confidence, and for a class-conditional "
+                   "model the share it reads as the class asked for.",
         "columns": [("Fréchet ↓", _num("frechet", "{:,.0f}")),
                     ("floor (real held-out)", _num("frechet_real_test_vs_train", "{:,.0f}")),
                     ("baseline (blurred)", _num("frechet_blurred_train", "{:,.0f}")),
                     ("to the test images, 224 px ↓ (floor)", _vs("frechet_test", "frechet_test_real_train", "{:,.0f}")),
-                    ("judged confidently ↑", _pct("judge_confident"))]},
+                    ("judged confidently ↑", _pct("judge_confident")),
+                    ("recognised as the class asked ↑", _pct("recognised"))]},
     "attributes": {
         "title": "The face attribute reader",
         "explain": "The CNN that reads a face's age and gender, used to find the face GAN's age and gender "

@@ -173,6 +173,12 @@ def test_a_run_resumed_with_other_settings_exports_its_stages(tmp_path, weights_
     one = [a if a != str(run) else str(tmp_path / "one") for a in args]  # another run: one command only
     train_digits.main(one + ["--steps", "2", "--export"])
     assert "stages" not in read_manifest(weights_dir)["gan"]  # one command: the entry's command says it all
+    # a rerun that only exports (no steps left) trained nothing: the entry names the command that did
+    three = [a if a != str(run) else str(tmp_path / "three") for a in args]
+    train_digits.main(three + ["--steps", "2"])
+    train_digits.main(three + ["--steps", "2", "--export"])
+    entry = read_manifest(weights_dir)["gan"]
+    assert "stages" not in entry and entry["command"].endswith("--steps 2"), entry["command"]
 
 
 def test_export_keeps_the_learning_record(tmp_path):

@@ -338,11 +338,11 @@ def _copy_logs(src, dst, names, max_side=None):
 
 
 def run_stages(run_dir, last_step):
-    """The commands a run was trained by, in order, from its ``config.json``: ``[{"steps": "0 to 24,000",
-    "command": ...}, ...]`` when it was resumed with other settings (a new stage), else [] (its one command)."""
+    """The commands that trained a run's weights of step ``last_step``, in order, from its ``config.json``:
+    ``[{"steps": "0 to 24,000", "command": ...}, ...]``. A stage that began at or after ``last_step`` played no
+    part (an export of the best step, run after it) and is left out; [] when the run has no record."""
     stages = [s for s in saved_config(run_dir).get("stages", []) if s.get("from_step") is not None]
-    if len(stages) < 2:
-        return []
+    stages = stages[:1] + [s for s in stages[1:] if s["from_step"] < last_step]
     ends = [s["from_step"] for s in stages[1:]] + [last_step]
     return [{"steps": f"{s['from_step']:,} to {end:,}", "command": s["command"]} for s, end in zip(stages, ends)]
 

@@ -97,8 +97,10 @@ def export(model, name, builder, args_dict, weights_dir, run_dir=None, **fields)
     if run_dir is not None:
         entry["history"] = save_history(run_dir, weights_dir, name)
         stages = run_stages(run_dir, fields.get("steps", 0))
-        if stages and "stages" not in fields:  # a run resumed with other settings: each command and its steps
+        if len(stages) > 1 and "stages" not in fields:  # a run resumed with other settings: each command, its steps
             entry["stages"] = stages
+        if stages and "stages" not in fields:  # the command that trained these weights last, not a later one
+            entry["command"] = stages[-1]["command"]
     write_manifest_entry(weights_dir, name, entry)
     link = weights_dir / f".{name}.link.weights.h5"
     link.unlink(missing_ok=True)
