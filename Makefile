@@ -59,6 +59,7 @@ bench: setup-dev browser
 	$(BIN)/python -m benchmarks.sr
 	$(BIN)/python -m benchmarks.pix2pix --browser
 	$(BIN)/python -m benchmarks.images
+	$(BIN)/python -m benchmarks.settle
 	$(BIN)/python -m benchmarks.hostile
 
 # The face-detector check (python -m training.facecheck) runs MediaPipe's BlazeFace in an environment of its own:

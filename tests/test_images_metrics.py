@@ -40,6 +40,15 @@ def test_png_and_gif_round_trip():
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(images.png_bytes(frames[1])))), frames[1])
     gif = Image.open(io.BytesIO(images.gif_bytes(frames, boomerang=True)))
     assert gif.n_frames == 4  # 0, 100, 200, 100
+    # colour frames through the fast 256-colour palette: a 4,096-colour gradient comes back within a few levels
+    # (5.3 of 255 on average; Pillow's slower median cut: 3.6)
+    yy, xx = np.mgrid[0:64, 0:64]
+    colour = np.stack([xx * 4, yy * 4, (xx + yy) * 2], -1).astype(np.uint8)
+    gif = Image.open(io.BytesIO(images.gif_bytes([colour, colour[::-1]])))
+    for k, expected in enumerate([colour, colour[::-1]]):
+        gif.seek(k)
+        back = np.asarray(gif.convert("RGB")).astype(int)
+        assert np.abs(back - expected).mean() < 8, k
 
 
 def test_frechet_distance_zero_for_same_set_and_grows_with_noise():
