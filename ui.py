@@ -1,7 +1,6 @@
 """Small helpers the pages share: error display (logged, never a traceback) and images."""
 
 import base64
-import ctypes
 import html
 import json
 import logging
@@ -414,20 +413,7 @@ class JobQueue:
             with self.cond:
                 self.running -= 1
                 self.cond.notify_all()
-                idle = self.running == 0
-            if idle:
-                release_memory()
 
     def waiting(self):
         with self.cond:
             return len(self.line)
-
-
-def release_memory():
-    """Hand the heap's free pages back to the system after a heavy job (glibc's ``malloc_trim``; nothing where
-    there is no glibc). Without it the server kept about 240 MB after four 4-megapixel evaluations: freed, but
-    in fragments of the arenas of the threads that ran them."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)  # loaded once by the system, looked up again cheaply
-    except (OSError, AttributeError):
-        pass  # not glibc (macOS, musl): its allocator keeps its own policy
