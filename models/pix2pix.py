@@ -18,16 +18,29 @@ def downsample(x, filters, batch_norm=True):
     return layers.LeakyReLU(0.2)(x)
 
 
-def upsample(x, filters, dropout=False):
-    """Transposed conv 4x4 stride 2 - BatchNorm - (Dropout 0.5) - ReLU: doubles the size."""
-    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", kernel_initializer=INIT, use_bias=False)(x)
+UPSAMPLERS = ("transpose", "resize")
+
+
+def double(x, filters, mode="transpose", **conv):
+    """Doubles the size: a transposed conv 4x4 stride 2 (the paper's), or with ``mode="resize"`` a
+    nearest-neighbour doubling and then a 3x3 conv, which cannot paint the 2-pixel mesh of uneven overlaps."""
+    if mode == "resize":
+        x = layers.UpSampling2D(2, interpolation="nearest")(x)
+        return layers.Conv2D(filters, 3, padding="same", kernel_initializer=INIT, **conv)(x)
+    return layers.Conv2DTranspose(filters, 4, strides=2, padding="same", kernel_initializer=INIT, **conv)(x)
+
+
+def upsample(x, filters, dropout=False, mode="transpose"):
+    """Doubling (``double``) - BatchNorm - (Dropout 0.5) - ReLU."""
+    x = double(x, filters, mode, use_bias=False)
     x = layers.BatchNormalization()(x)
     if dropout:
         x = layers.Dropout(0.5)(x)  # pix2pix's only noise source; the app can keep it on for variations
     return layers.ReLU()(x)
 
 
-def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, name="unet_generator"):
+def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsample_mode="transpose",
+                   name="unet_generator"):
     """U-Net generator: sketch (S, S, in_channels) -> photo (S, S, 3), tanh.
 
     Downsamples to 1x1 (log2(S) levels) and back up, each decoder level concatenated with the encoder level
@@ -38,8 +51,12 @@ def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, name=
         num_feat: channels of the first level (ngf; 64 in the paper).
         max_mult: channel cap as a multiple of num_feat (8 in the paper; 4 keeps the shipped file small).
         in_channels: 1 for a grey sketch.
+        upsample_mode: "transpose" (the paper's transposed convolutions) or "resize" (nearest-neighbour
+            doubling, then a 3x3 convolution: no 2-pixel mesh).
         name: model name.
     """
+    if upsample_mode not in UPSAMPLERS:
+        raise ValueError(f"upsample_mode must be one of {', '.join(UPSAMPLERS)}, got {upsample_mode!r}")
     depth = image_size.bit_length() - 1
     if 1 << depth != image_size or depth < 3:
         raise ValueError(f"image_size must be a power of two >= 8, got {image_size}")
@@ -50,10 +67,9 @@ def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, name=
         x = downsample(x, w, batch_norm=0 < i < depth - 1)  # (S / 2^(i+1), S / 2^(i+1), w)
         skips.append(x)
     for i, (w, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
-        x = upsample(x, w, dropout=i < 3)  # (size of skip, w)
+        x = upsample(x, w, dropout=i < 3, mode=upsample_mode)  # (size of skip, w)
         x = layers.Concatenate()([x, skip])  # (size of skip, 2w)
-    out = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=INIT, activation="tanh",
-                                 dtype="float32")(x)  # (S, S, 3)
+    out = double(x, 3, upsample_mode, activation="tanh", dtype="float32")  # (S, S, 3)
     return keras.Model(sketch, out, name=name)
 
 

@@ -30,7 +30,9 @@ CASES = {
     "sr_discriminator": [({"num_feat": 4, "num_stage": 2}, np.zeros((2, 32, 40, 3), "float32"), (2, 1))],
     "unet_generator": [({"image_size": 32, "num_feat": 4}, np.zeros((2, 32, 32, 1), "float32"), (2, 32, 32, 3)),
                        ({"image_size": 16, "num_feat": 4, "max_mult": 8, "in_channels": 3},
-                        np.zeros((2, 16, 16, 3), "float32"), (2, 16, 16, 3))],
+                        np.zeros((2, 16, 16, 3), "float32"), (2, 16, 16, 3)),
+                       ({"image_size": 32, "num_feat": 4, "upsample_mode": "resize"},
+                        np.zeros((2, 32, 32, 1), "float32"), (2, 32, 32, 3))],
     "patchgan_discriminator": [({"image_size": 32, "num_feat": 4},  # 70x70 patches: (32/8 - 2) logits a side
                                 [np.zeros((2, 32, 32, 1), "float32"), np.zeros((2, 32, 32, 3), "float32")],
                                 (2, 2, 2, 1))],

@@ -251,6 +251,26 @@ def test_train_export_and_translate(tmp_path, weights_dir, capsys):
     assert inference.photo_to_sketch(np.full((40, 40, 3), 200, np.uint8), "pix2pix_mix").shape == (40, 40)
 
 
+def test_a_resize_then_convolve_generator_trains_exports_and_translates(tmp_path, weights_dir):
+    """--upsample resize (issue 33's mesh): the manifest names the generator's doubling, and the app builds the
+    same network from it."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(4):
+        Image.fromarray(product_photo(96, seed=i)).save(photos / f"{i}.jpg")
+    pix2pix.main(["--name", "pix2pix_faces", "--domain", "faces", "--data", str(photos), "--upsample", "resize",
+                  "--steps", "1", "--batch-size", "2", "--out", str(tmp_path / "run"), "--export",
+                  "--weights-dir", str(weights_dir)])
+    entry = inference.model_info("pix2pix_faces")
+    assert entry["args"]["upsample_mode"] == "resize"
+    model = load_model("pix2pix_faces", weights_dir)
+    assert not [layer for layer in model.layers if "transpose" in layer.name]
+    drawing = np.full((200, 150), 255, np.uint8)
+    drawing[40:160:8, 30:120] = 0  # a few lines
+    photo = inference.sketch_to_photo(drawing, "faces")
+    assert photo.shape == (128, 96, 3) and photo.dtype == np.uint8  # the drawing's shape kept
+
+
 def test_feature_loss_adds_its_weighted_part_and_trains(tmp_path):
     from models import BUILDERS  # noqa: PLC0415
     from training import perceptual  # noqa: PLC0415

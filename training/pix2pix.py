@@ -23,6 +23,7 @@ import tensorflow as tf
 from PIL import Image
 
 from models import BUILDERS, images, quality, sketch
+from models.pix2pix import UPSAMPLERS
 from models.quality import ssim_y
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
@@ -405,6 +406,8 @@ def train(args):
     if args.w_perceptual:
         args.perceptual_weights = perceptual.weights_file(args.perceptual_weights)  # or a one-line exit
     g_args, d_args = (dict(a) for a in PRESETS[args.preset])
+    if args.upsample != "transpose":  # the default stays out of the manifest: shipped entries read as before
+        g_args["upsample_mode"] = args.upsample
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name
     drawn = args.drawn_variants if args.drawn_share else 0
@@ -487,6 +490,9 @@ def main(argv=None):
     p.add_argument("--val", help="folder of validation photos: samples every checkpoint, evaluation at export")
     p.add_argument("--limit", type=int, help="use only the first N training images")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small", help="small: 128px; full: 256px (GPU)")
+    p.add_argument("--upsample", choices=UPSAMPLERS, default="transpose",
+                   help="the generator's doubling: transpose (the paper's transposed convolutions) or resize "
+                        "(nearest-neighbour doubling, then a 3x3 conv: no 2-pixel mesh on smooth areas)")
     p.add_argument("--l1-weight", type=float, default=100.0)
     p.add_argument("--init", help="start the generator from this shipped model (a fine-tune, e.g. with "
                                   "--decay-steps); the discriminator starts afresh")
