@@ -23,7 +23,9 @@ with st.expander("How this works", icon=":material/school:"):
         "the 4,000 photos by heart. "
         "**SAGAN** (2019) adds *self-attention*, so distant parts of the image can agree (the two eyes of a "
         "face, the two ends of a car), and *spectral normalisation*, which keeps the discriminator's judgements "
-        "smooth so training stays stable.\n\n"
+        "smooth so training stays stable. Ours is also *class-conditional*, as in the paper: the class you pick "
+        "sets the scale and shift of every batch norm in the generator, and the discriminator is told the class "
+        "too (a *projection* discriminator), so it can say \"not a convincing horse\".\n\n"
         "*Upscale to 256* sends the 64x64 faces through our face super-resolution GAN (4x).")
 
 models = ui.models_or_stop("images", "image GAN",
