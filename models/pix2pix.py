@@ -5,6 +5,7 @@ Block functions after TensorFlow's pix2pix tutorial. Sketches are (S, S, 1) in [
 """
 
 import keras
+import numpy as np
 from keras import layers
 
 INIT = keras.initializers.RandomNormal(0.0, 0.02)
@@ -28,6 +29,49 @@ def double(x, filters, mode="transpose", **conv):
         x = layers.UpSampling2D(2, interpolation="nearest")(x)
         return layers.Conv2D(filters, 3, padding="same", kernel_initializer=INIT, **conv)(x)
     return layers.Conv2DTranspose(filters, 4, strides=2, padding="same", kernel_initializer=INIT, **conv)(x)
+
+
+# How one input pixel spreads over the 4 output pixels it reaches, per axis: a transposed conv 4x4 stride 2
+# ("same") gives them its taps K[0..3]; a nearest doubling then a 3x3 conv gives W[2], W[1]+W[2], W[0]+W[1], W[0].
+RESIZE_SPREAD = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], "float64")  # (4 taps, 3 taps)
+
+
+def resize_kernel(transpose_kernel):
+    """The 3x3 kernel of a resize-then-convolve doubling closest (least squares, per pair of channels) to a
+    transposed conv's 4x4 kernel: the same smooth response without the part that alternates every other pixel
+    (the mesh). Exact when the 4x4 kernel has that form (``RESIZE_SPREAD @ W @ RESIZE_SPREAD.T``).
+
+    Args:
+        transpose_kernel: (4, 4, out, in), as Keras' Conv2DTranspose stores it.
+    Returns:
+        (3, 3, in, out), as Conv2D stores it.
+    """
+    fit = np.linalg.pinv(RESIZE_SPREAD)  # (3, 4)
+    kernel = np.einsum("ak,bl,kloi->abio", fit, fit, np.asarray(transpose_kernel, "float64"))
+    return kernel.astype(np.asarray(transpose_kernel).dtype)
+
+
+def can_resize_from(source_args, target_args):
+    """Whether a U-Net built with ``target_args`` can start from one built with ``source_args`` by
+    ``copy_to_resize``: the same U-Net, with transposed doublings in the source and resized ones in the target."""
+    def rest(a):
+        return {k: v for k, v in a.items() if k != "upsample_mode"}
+    return (source_args.get("upsample_mode", "transpose") == "transpose"
+            and target_args.get("upsample_mode") == "resize" and rest(source_args) == rest(target_args))
+
+
+def copy_to_resize(source, target):
+    """Copy a transposed-doubling U-Net ``source`` into the resize-doubling U-Net ``target`` of the same shape:
+    every weight as it is, each doubling's kernel through ``resize_kernel``. The copy paints no mesh but is only
+    close to the source (a fine-tune brings it back); it is a start, not a finished model."""
+    pairs = list(zip([l for l in source.layers if l.weights], [l for l in target.layers if l.weights]))
+    if len(pairs) != len([l for l in target.layers if l.weights]):
+        raise ValueError("the two U-Nets differ in their layers")
+    for a, b in pairs:
+        weights = a.get_weights()
+        if isinstance(a, layers.Conv2DTranspose) and isinstance(b, layers.Conv2D):
+            weights = [resize_kernel(weights[0])] + weights[1:]
+        b.set_weights(weights)
 
 
 def upsample(x, filters, dropout=False, mode="transpose"):

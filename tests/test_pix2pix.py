@@ -271,6 +271,64 @@ def test_a_resize_then_convolve_generator_trains_exports_and_translates(tmp_path
     assert photo.shape == (128, 96, 3) and photo.dtype == np.uint8  # the drawing's shape kept
 
 
+def mesh_free_kernels(model, seed=0):
+    """Give every transposed doubling of ``model`` a random 4x4 kernel of the form a resize doubling can make
+    (``RESIZE_SPREAD @ W @ RESIZE_SPREAD.T``), and its batch norms random statistics."""
+    from models.pix2pix import RESIZE_SPREAD  # noqa: PLC0415
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            k = layer.get_weights()
+            w = rng.normal(0, 0.1, (3, 3) + k[0].shape[2:])
+            layer.set_weights([np.einsum("ka,lb,abij->klij", RESIZE_SPREAD, RESIZE_SPREAD, w)] + k[1:])
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            layer.set_weights([rng.uniform(0.5, 1.5, v.shape) if i in (0, 3) else rng.normal(0, 0.2, v.shape)
+                               for i, v in enumerate(layer.get_weights())])
+
+
+def test_a_transposed_u_net_refits_into_a_resize_one_exactly_where_it_can():
+    """copy_to_resize copies every layer in order, and a doubling kernel a resize doubling can make comes out
+    exact: the two U-Nets then paint the same photo."""
+    from models import BUILDERS  # noqa: PLC0415
+    from models.pix2pix import can_resize_from, copy_to_resize, resize_kernel  # noqa: PLC0415
+    args = {"image_size": 32, "num_feat": 4, "max_mult": 2}
+    source = BUILDERS["unet_generator"](**args)
+    target = BUILDERS["unet_generator"](**args, upsample_mode="resize")
+    mesh_free_kernels(source)
+    copy_to_resize(source, target)
+    sketch_in = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
+    np.testing.assert_allclose(target(sketch_in, training=False), source(sketch_in, training=False), atol=2e-5)
+    # a kernel that alternates every other pixel has no resize counterpart: it is dropped, not copied
+    checker = np.zeros((4, 4, 1, 1), "float32")
+    checker[::2, ::2] = checker[1::2, 1::2] = 1
+    checker[::2, 1::2] = checker[1::2, ::2] = -1
+    assert np.abs(resize_kernel(checker)).max() < 1e-6
+    assert can_resize_from(args, {**args, "upsample_mode": "resize"})
+    assert not can_resize_from(args, {**args, "num_feat": 8, "upsample_mode": "resize"})
+    assert not can_resize_from({**args, "upsample_mode": "resize"}, {**args, "upsample_mode": "resize"})
+
+
+def test_init_starts_a_resize_u_net_from_a_shipped_transposed_one(tmp_path, weights_dir):
+    """--upsample resize --init NAME with NAME a transposed-doubling U-Net: the run starts from its refit, and
+    the entry records where it started."""
+    from tests.conftest import export_tiny_pix2pix  # noqa: PLC0415
+    from models import BUILDERS  # noqa: PLC0415
+    from models.pix2pix import copy_to_resize  # noqa: PLC0415
+    export_tiny_pix2pix(weights_dir, domain="faces", name="start")
+    start = load_model("start", weights_dir)
+    expected = BUILDERS["unet_generator"](image_size=32, num_feat=4, upsample_mode="resize")
+    copy_to_resize(start, expected)
+    generator = BUILDERS["unet_generator"](image_size=32, num_feat=4, upsample_mode="resize")
+    init_model = export.init_from(generator, "start", weights_dir,
+                                  {"image_size": 32, "num_feat": 4, "upsample_mode": "resize"})
+    assert init_model["name"] == "start"
+    for a, b in zip(generator.get_weights(), expected.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="--init start"):  # another width cannot start from it
+        export.init_from(BUILDERS["unet_generator"](image_size=32, num_feat=8, upsample_mode="resize"), "start",
+                         weights_dir, {"image_size": 32, "num_feat": 8, "upsample_mode": "resize"})
+
+
 def test_feature_loss_adds_its_weighted_part_and_trains(tmp_path):
     from models import BUILDERS  # noqa: PLC0415
     from training import perceptual  # noqa: PLC0415

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models import manifest
+from models import manifest, pix2pix
 from models.weights import load_model, read_manifest, sha256_file
 from training.checkpoints import run_stages, saved_config
 from training.distribute import hardware
@@ -21,15 +21,23 @@ def write_manifest_entry(weights_dir, name, entry):
 
 
 def init_from(generator, name, weights_dir, args_dict):
-    """Start ``generator`` (built with ``args_dict``) from the shipped model ``name`` (``--init``); a run's own
+    """Start ``generator`` (built with ``args_dict``) from the shipped model ``name`` (``--init``): the same
+    network, or for a U-Net with ``--upsample resize`` the same U-Net with transposed doublings
+    (``models.pix2pix.copy_to_resize``). A run's own
     checkpoint, if it has one, replaces these weights when it resumes. Returns how that model was trained (its
     manifest's steps, batch size, time, command, sha256 and its own ``init_model``: the whole lineage), for the
     new entry's ``init_model``."""
     entry = read_manifest(weights_dir).get(name)
-    if entry is None or entry.get("args") != args_dict:
+    if entry is not None and entry.get("args") == args_dict:
+        generator.set_weights(load_model(name, weights_dir).get_weights())
+        print(f"generator initialised from {name}", flush=True)
+    elif entry is not None and entry.get("builder") == "unet_generator" and pix2pix.can_resize_from(entry["args"],
+                                                                                                    args_dict):
+        pix2pix.copy_to_resize(load_model(name, weights_dir), generator)
+        print(f"generator initialised from {name}, its transposed doublings refitted as resize-then-convolve",
+              flush=True)
+    else:
         raise ValueError(f"--init {name}: no model of that name with this generator ({args_dict}) in {weights_dir}")
-    generator.set_weights(load_model(name, weights_dir).get_weights())
-    print(f"generator initialised from {name}", flush=True)
     return {"name": name, **{k: entry[k] for k in ("steps", "batch_size", "train_time_s", "command", "sha256",
                                                       "init_model") if k in entry}}
 

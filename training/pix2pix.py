@@ -495,7 +495,8 @@ def main(argv=None):
                         "(nearest-neighbour doubling, then a 3x3 conv: no 2-pixel mesh on smooth areas)")
     p.add_argument("--l1-weight", type=float, default=100.0)
     p.add_argument("--init", help="start the generator from this shipped model (a fine-tune, e.g. with "
-                                  "--decay-steps); the discriminator starts afresh")
+                                  "--decay-steps; with --upsample resize it may have transposed doublings, "
+                                  "refitted); the discriminator starts afresh")
     p.add_argument("--w-perceptual", type=float, default=0.0,
                    help="weight of a SqueezeNet feature loss (fire3 + fire5 maps) beside the L1; 0: off, "
                         "the paper's loss")
