@@ -86,3 +86,22 @@ def test_ssim_in_bands_equals_ssim_of_the_whole_image():
         b = np.clip(a.astype(int) + rng.integers(-30, 31, a.shape), 0, 255).astype(np.uint8)
         whole = quality.ssim_y(a, b, band=10**9)
         assert abs(quality.ssim_y(a, b, band=64) - whole) < 1e-12 and 0.5 < whole < 1.0
+
+
+def test_ssim_is_wang_et_al_s():
+    """ssim_y equals SSIM written out the textbook way (scipy's Gaussian filter, the whole map at once)."""
+    import numpy as np
+    from scipy.ndimage import gaussian_filter
+
+    from models import quality
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (90, 70, 3), np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 41, a.shape), 0, 255).astype(np.uint8)
+    ya, yb = (quality.rgb_to_y(x)[4:-4, 4:-4] for x in (a, b))
+    mu_a, mu_b = (gaussian_filter(y, 1.5, truncate=3.5) for y in (ya, yb))
+    var_a = gaussian_filter(ya * ya, 1.5, truncate=3.5) - mu_a ** 2
+    var_b = gaussian_filter(yb * yb, 1.5, truncate=3.5) - mu_b ** 2
+    cov = gaussian_filter(ya * yb, 1.5, truncate=3.5) - mu_a * mu_b
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+    assert abs(quality.ssim_y(a, b) - ssim_map[5:-5, 5:-5].mean()) < 1e-12
