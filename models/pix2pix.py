@@ -55,7 +55,7 @@ def can_resize_from(source_args, target_args):
     """Whether a U-Net built with ``target_args`` can start from one built with ``source_args`` by
     ``copy_to_resize``: the same U-Net, with transposed doublings in the source and resized ones in the target."""
     def rest(a):
-        return {k: v for k, v in a.items() if k not in ("upsample_mode", "resize_outer")}
+        return {k: v for k, v in a.items() if k != "upsample_mode"}
     return (source_args.get("upsample_mode", "transpose") == "transpose"
             and target_args.get("upsample_mode") == "resize" and rest(source_args) == rest(target_args))
 
@@ -84,7 +84,7 @@ def upsample(x, filters, dropout=False, mode="transpose"):
 
 
 def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsample_mode="transpose",
-                   resize_outer=None, name="unet_generator"):
+                   name="unet_generator"):
     """U-Net generator: sketch (S, S, in_channels) -> photo (S, S, 3), tanh.
 
     Downsamples to 1x1 (log2(S) levels) and back up, each decoder level concatenated with the encoder level
@@ -97,16 +97,10 @@ def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsam
         in_channels: 1 for a grey sketch.
         upsample_mode: "transpose" (the paper's transposed convolutions) or "resize" (nearest-neighbour
             doubling, then a 3x3 convolution: no 2-pixel mesh).
-        resize_outer: with "resize", only the outermost this many doublings resize (the output's among them),
-            the inner ones stay transposed: a pattern of an inner doubling reaches the output at a period of
-            2^(its distance from the output) pixels, so the outer ones decide the fine mesh, and the inner ones
-            hold most of the parameters. None: all of them.
         name: model name.
     """
     if upsample_mode not in UPSAMPLERS:
         raise ValueError(f"upsample_mode must be one of {', '.join(UPSAMPLERS)}, got {upsample_mode!r}")
-    if resize_outer is not None and (upsample_mode != "resize" or resize_outer < 1):
-        raise ValueError(f"resize_outer needs upsample_mode 'resize' and is at least 1, got {resize_outer!r}")
     depth = image_size.bit_length() - 1
     if 1 << depth != image_size or depth < 3:
         raise ValueError(f"image_size must be a power of two >= 8, got {image_size}")
@@ -116,14 +110,10 @@ def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsam
     for i, w in enumerate(widths):
         x = downsample(x, w, batch_norm=0 < i < depth - 1)  # (S / 2^(i+1), S / 2^(i+1), w)
         skips.append(x)
-
-    def mode(distance):  # the doubling `distance` steps before the output's (0: the output's own)
-        return "transpose" if resize_outer is not None and distance >= resize_outer else upsample_mode
-
     for i, (w, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
-        x = upsample(x, w, dropout=i < 3, mode=mode(depth - 1 - i))  # (size of skip, w)
+        x = upsample(x, w, dropout=i < 3, mode=upsample_mode)  # (size of skip, w)
         x = layers.Concatenate()([x, skip])  # (size of skip, 2w)
-    out = double(x, 3, mode(0), activation="tanh", dtype="float32")  # (S, S, 3)
+    out = double(x, 3, upsample_mode, activation="tanh", dtype="float32")  # (S, S, 3)
     return keras.Model(sketch, out, name=name)
 
 

@@ -308,36 +308,6 @@ def test_a_transposed_u_net_refits_into_a_resize_one_exactly_where_it_can():
     assert not can_resize_from({**args, "upsample_mode": "resize"}, {**args, "upsample_mode": "resize"})
 
 
-def test_resize_outer_resizes_only_the_outer_doublings_and_refits_exactly_where_it_can():
-    """resize_outer=K (issue 33's shoes mesh): the K outermost doublings resize, the inner ones keep their 4x4
-    transposed kernels (copied as they are), and the output's doubling is a resize."""
-    from models import BUILDERS  # noqa: PLC0415
-    from models.pix2pix import can_resize_from, copy_to_resize  # noqa: PLC0415
-    args = {"image_size": 32, "num_feat": 4, "max_mult": 2}
-    source = BUILDERS["unet_generator"](**args)
-    target = BUILDERS["unet_generator"](**args, upsample_mode="resize", resize_outer=2)
-    transposed = [layer for layer in target.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
-    assert len(transposed) == 3 and len([layer for layer in target.layers  # 5 doublings at 32 px: 3 + 2
-                                         if isinstance(layer, keras.layers.UpSampling2D)]) == 2
-    assert can_resize_from(args, {**args, "upsample_mode": "resize", "resize_outer": 2})
-    mesh_free_kernels(source)
-    copy_to_resize(source, target)
-    sketch_in = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
-    np.testing.assert_allclose(target(sketch_in, training=False), source(sketch_in, training=False), atol=2e-5)
-    # the output's doubling (the one that can paint the 2-pixel grid) is a resize and a 3x3 conv
-    last = target.layers[-1]
-    assert type(last) is keras.layers.Conv2D and last.kernel.shape[:2] == (3, 3)
-    assert isinstance(target.layers[-2], keras.layers.UpSampling2D)  # its input
-    with pytest.raises(ValueError, match="resize_outer needs"):
-        BUILDERS["unet_generator"](**args, resize_outer=2)
-
-
-def test_resize_outer_needs_resize_on_the_command_line(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exc:
-        pix2pix.main(["--name", "x", "--data", str(tmp_path), "--resize-outer", "2"])
-    assert exc.value.code == 2 and "--resize-outer needs --upsample resize" in capsys.readouterr().err
-
-
 def test_init_starts_a_resize_u_net_from_a_shipped_transposed_one(tmp_path, weights_dir):
     """--upsample resize --init NAME with NAME a transposed-doubling U-Net: the run starts from its refit, and
     the entry records where it started."""

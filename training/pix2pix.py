@@ -408,8 +408,6 @@ def train(args):
     g_args, d_args = (dict(a) for a in PRESETS[args.preset])
     if args.upsample != "transpose":  # the default stays out of the manifest: shipped entries read as before
         g_args["upsample_mode"] = args.upsample
-    if args.resize_outer:
-        g_args["resize_outer"] = args.resize_outer
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name
     drawn = args.drawn_variants if args.drawn_share else 0
@@ -495,9 +493,6 @@ def main(argv=None):
     p.add_argument("--upsample", choices=UPSAMPLERS, default="transpose",
                    help="the generator's doubling: transpose (the paper's transposed convolutions) or resize "
                         "(nearest-neighbour doubling, then a 3x3 conv: no 2-pixel mesh on smooth areas)")
-    p.add_argument("--resize-outer", type=int, metavar="K",
-                   help="with --upsample resize: only the outermost K doublings resize, the inner ones stay "
-                        "transposed (they hold most of the parameters; the outer ones decide the fine mesh)")
     p.add_argument("--l1-weight", type=float, default=100.0)
     p.add_argument("--init", help="start the generator from this shipped model (a fine-tune, e.g. with "
                                   "--decay-steps; with --upsample resize it may have transposed doublings, "
@@ -532,9 +527,6 @@ def main(argv=None):
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")
     args = flags.parse(parser, MODULE, argv)
-    if args.command == "train" and args.resize_outer is not None and (args.upsample != "resize"
-                                                                       or args.resize_outer < 1):
-        parser.error("--resize-outer needs --upsample resize and is at least 1")
     if args.command == "train":
         train(args)
     else:
