@@ -380,6 +380,51 @@ def test_grid_loss_weighs_the_2_pixel_checkerboard_and_trains():
     assert "g_grid" in logs and np.isfinite(float(logs["g_grid"]))
 
 
+def test_without_grid_band_takes_out_the_checkerboard_and_keeps_the_rest():
+    """The teacher's target: a 2-pixel checkerboard over a smooth picture comes out as the smooth picture."""
+    y, x = np.mgrid[:64, :64]
+    smooth = 0.5 * np.sin(2 * np.pi * x / 16.0) * np.cos(2 * np.pi * y / 23.0) + 0.3 * (x > 40)  # waves and an edge
+    checker = 0.1 * (-1.0) ** (x + y)
+    out = pix2pix.without_grid_band(np.stack([smooth + checker] * 3, -1)[None].astype("float32")).numpy()[0, ..., 0]
+    assert np.abs(out - smooth)[8:-8, 8:-8].mean() < 0.005  # the checkerboard's 0.1 gone, the rest kept
+    assert np.abs(out - smooth).max() < 0.1
+    assert np.abs(pix2pix.without_grid_band(np.stack([smooth] * 3, -1)[None].astype("float32")).numpy()[0, ..., 0]
+                  - smooth)[8:-8, 8:-8].mean() < 0.005
+    assert abs(float(pix2pix.grid_band_kernel().sum()) - 1.0) < 1e-4  # flat areas keep their level
+
+
+def test_teacher_term_pulls_towards_the_teachers_output_and_leaves_the_teacher_alone(weights_dir):
+    """--teacher: an L1 term towards the frozen teacher's output without its grid band; the teacher is read from
+    the weights folder as a U-Net of the student's size, or the run ends in one line."""
+    from tests.conftest import export_tiny_pix2pix  # noqa: PLC0415
+    from models import BUILDERS  # noqa: PLC0415
+    export_tiny_pix2pix(weights_dir, domain="shoes", name="teach")
+    teacher = pix2pix.load_teacher("teach", weights_dir, {"image_size": 32})
+    assert teacher.trainable_weights == []
+    for name, size in (("nobody", 32), ("teach", 64)):
+        with pytest.raises(SystemExit, match=f"--teacher {name}: no U-Net of that name at {size} px"):
+            pix2pix.load_teacher(name, weights_dir, {"image_size": size})
+    g = BUILDERS["unet_generator"](image_size=32, num_feat=4, upsample_mode="resize")
+    d = BUILDERS["patchgan_discriminator"](image_size=32, num_feat=4)
+    model = pix2pix.Pix2Pix(g, d, l1_weight=10.0, teacher=teacher, teacher_weight=40.0)
+    model.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    rng = np.random.default_rng(0)
+    photo = tf.constant(rng.uniform(-1, 1, (2, 32, 32, 3)), tf.float32)
+    logits = tf.zeros((2, 2, 2, 1))
+    total, parts = model.generator_loss(logits, photo, -photo, target=photo)
+    assert float(parts["g_teacher"]) == 0.0 and float(parts["g_l1"]) > 0.5
+    total, parts = model.generator_loss(logits, photo, photo, target=-photo)
+    np.testing.assert_allclose(float(total), float(parts["g_adv"] + 10.0 * parts["g_l1"] + 40.0 * parts["g_teacher"]),
+                               rtol=1e-5)
+    sk = tf.constant(np.where(rng.uniform(size=(2, 32, 32, 1)) < 0.1, -1.0, 1.0), tf.float32)
+    frozen = [w.numpy() for w in teacher.weights]
+    first = float(model.train_step((sk, photo))["g_teacher"])
+    for _ in range(20):
+        last = float(model.train_step((sk, photo))["g_teacher"])
+    assert last < first
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(frozen, teacher.weights))
+
+
 def test_cli_sketch2photo_and_photo2sketch(tmp_path, weights_dir, capsys):
     from models.__main__ import main
     from tests.conftest import export_tiny_pix2pix

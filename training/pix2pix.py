@@ -162,6 +162,34 @@ def make_dataset(sketches, photos, batch_size, seed, augment=True, drawn_share=0
 
 # ---------------------------------------------------------------------------------------------- model
 
+GRID_BAND_SIGMA = 8.0  # the notch of ``without_grid_band``: about +-1/8 rad around the grid's frequency
+
+
+def grid_band_kernel(sigma=GRID_BAND_SIGMA):
+    """The 1-D notch of ``without_grid_band``: the identity minus a Gaussian of ``sigma`` pixels (sum 1)
+    modulated by (-1)^n, so 1 - exp(-(sigma * (w - pi))^2 / 2) at frequency w: 0 at the 2-pixel grid's
+    frequency, 1 away from it. float32 (2r+1,), r = ceil(4 sigma)."""
+    r = int(np.ceil(4 * sigma))
+    n = np.arange(-r, r + 1)
+    gauss = np.exp(-n ** 2 / (2.0 * sigma * sigma))
+    kernel = -((-1.0) ** n) * gauss / gauss.sum()
+    kernel[r] += 1.0
+    return kernel.astype("float32")
+
+
+def without_grid_band(images, sigma=GRID_BAND_SIGMA):
+    """``images`` (B, H, W, C) with the band around the 2-pixel grid's frequency taken out along each axis
+    (``grid_band_kernel``, edges reflected; a narrower kernel for images under 8 sigma): the checkerboard a
+    transposed convolution paints, and nothing much else (a photo's power there is small). The teacher's target
+    in ``Pix2Pix``."""
+    kernel = grid_band_kernel(min(sigma, (min(images.shape[1:3]) - 1) / 4.0))
+    r, channels = len(kernel) // 2, images.shape[-1]
+    x = tf.pad(tf.cast(images, "float32"), [[0, 0], [r, r], [r, r], [0, 0]], mode="REFLECT")
+    row = tf.tile(tf.constant(kernel)[None, :, None, None], [1, 1, channels, 1])  # (1, K, C, 1)
+    x = tf.nn.depthwise_conv2d(x, row, [1, 1, 1, 1], "VALID")  # along the width
+    return tf.nn.depthwise_conv2d(x, tf.transpose(row, [1, 0, 2, 3]), [1, 1, 1, 1], "VALID")  # along the height
+
+
 class Pix2Pix(trainer.TrainerModel):
     """Conditional GAN for paired translation: D judges (sketch, photo) pairs patch by patch, G minimises the
     adversarial loss plus ``l1_weight`` times the L1 distance to the real photo, and optionally
@@ -177,19 +205,25 @@ class Pix2Pix(trainer.TrainerModel):
         perceptual_weight: weight of the feature distance (used only with ``features``).
         grid_weight: weight of the error at the 2-pixel grid's frequencies (``training.sr.grid_frequency_loss``
             at scale 2; 0: off), against the checkerboard its stride-2 transposed convolutions paint.
+        teacher: None, or a frozen sketch -> photo model to distil: the generator is also pulled (L1, times
+            ``teacher_weight``) towards the teacher's output without its 2-pixel band (``without_grid_band``),
+            i.e. what the teacher paints minus its mesh.
     """
 
     def __init__(self, generator, discriminator, l1_weight=100.0, features=None, perceptual_weight=0.0,
-                 grid_weight=0.0, **kwargs):
+                 grid_weight=0.0, teacher=None, teacher_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator, self.l1_weight = generator, discriminator, l1_weight
         self.features, self.perceptual_weight, self.grid_weight = features, perceptual_weight, grid_weight
+        self.teacher, self.teacher_weight = teacher, teacher_weight
         names = ("g_loss", "g_adv", "g_l1") + (("g_perceptual",) if features is not None else ()) + \
-            (("g_grid",) if grid_weight else ()) + ("d_loss", "d_real", "d_fake")
+            (("g_grid",) if grid_weight else ()) + (("g_teacher",) if teacher is not None else ()) + \
+            ("d_loss", "d_real", "d_fake")
         self.track(*names)
 
-    def generator_loss(self, fake_logits, fake, photo):
-        """(total, parts): fool D everywhere, and stay close to the real photo in pixels (and features)."""
+    def generator_loss(self, fake_logits, fake, photo, target=None):
+        """(total, parts): fool D everywhere, and stay close to the real photo in pixels (and features), and to
+        the teacher's ``target`` when distilling."""
         parts = {"g_adv": self.bce(tf.ones_like(fake_logits), fake_logits), "g_l1": self.mae(photo, fake)}
         total = parts["g_adv"] + self.l1_weight * parts["g_l1"]
         if self.features is not None:
@@ -200,6 +234,9 @@ class Pix2Pix(trainer.TrainerModel):
         if self.grid_weight:  # the 2-pixel checkerboard of the stride-2 transposed convolutions
             parts["g_grid"] = grid_frequency_loss(tf.cast(fake, "float32"), photo, scale=2)
             total += self.grid_weight * parts["g_grid"]
+        if target is not None:
+            parts["g_teacher"] = self.mae(target, tf.cast(fake, "float32"))
+            total += self.teacher_weight * parts["g_teacher"]
         return total, parts
 
     def discriminator_loss(self, real_logits, fake_logits):
@@ -209,11 +246,12 @@ class Pix2Pix(trainer.TrainerModel):
 
     def train_step(self, data):
         sketch_in, photo = data
+        target = None if self.teacher is None else without_grid_band(self.teacher(sketch_in, training=False))
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generator(sketch_in, training=True)
             real_logits = self.discriminator([sketch_in, photo], training=True)
             fake_logits = self.discriminator([sketch_in, fake], training=True)
-            g_loss, g_parts = self.generator_loss(fake_logits, fake, photo)
+            g_loss, g_parts = self.generator_loss(fake_logits, fake, photo, target)
             d_loss = self.discriminator_loss(real_logits, fake_logits)
             g_scaled, d_scaled = self.g_optimizer.scale_loss(g_loss), self.d_optimizer.scale_loss(d_loss)
         self.descend(g_tape, g_scaled, self.g_optimizer, self.generator)
@@ -380,6 +418,18 @@ def evaluate(name, folder, weights_dir=DEFAULT_DIR, limit=None, train=None, entr
 
 # ---------------------------------------------------------------------------------------------- train
 
+def load_teacher(name, weights_dir, g_args):
+    """``--teacher``: the sketch -> photo model ``name`` of ``weights_dir``, frozen, in float32; a U-Net of the
+    student's image size (any doubling); else ``flags.BadInput`` (one line, exit 2)."""
+    entry = read_manifest(weights_dir).get(name)
+    if entry is None or entry.get("builder") != "unet_generator" or \
+            entry["args"].get("image_size") != g_args["image_size"]:
+        raise flags.BadInput(f"--teacher {name}: no U-Net of that name at {g_args['image_size']} px in {weights_dir}")
+    teacher = load_model(name, weights_dir, dtype="float32")
+    teacher.trainable = False
+    return teacher
+
+
 def loss_description(args):
     """The generator's loss terms and weights, for the manifest."""
     loss = {"adversarial": 1.0, "l1": args.l1_weight}
@@ -387,6 +437,10 @@ def loss_description(args):
         loss.update(perceptual=args.w_perceptual, perceptual_features="SqueezeNet 1.1 fire3 + fire5 maps, L1")
     if args.w_grid:
         loss.update(grid=args.w_grid)
+    if args.teacher:
+        loss.update(teacher=args.w_teacher, teacher_model=args.teacher,
+                    teacher_target=f"the teacher's output without the 2-pixel grid's band (notch, sigma "
+                                   f"{GRID_BAND_SIGMA:g} px), L1")
     return loss
 
 
@@ -421,8 +475,10 @@ def train(args):
         shipped = BUILDERS["unet_generator"](**g_args)
         distribute.sync_batch_norm(strategy, generator, discriminator)
         features = perceptual.squeezenet(("fire3", "fire5"), args.perceptual_weights) if args.w_perceptual else None
+        teacher = load_teacher(args.teacher, args.weights_dir, g_args) if args.teacher else None
         model = Pix2Pix(generator, discriminator, l1_weight=args.l1_weight, features=features,
-                        perceptual_weight=args.w_perceptual, grid_weight=args.w_grid)
+                        perceptual_weight=args.w_perceptual, grid_weight=args.w_grid, teacher=teacher,
+                        teacher_weight=args.w_teacher)
         model.compile(trainer.make_optimizer(args), trainer.make_optimizer(args), jit_compile=args.jit,
                       steps_per_execution=args.steps_per_execution)
         model.g_optimizer.build(generator.trainable_variables)
@@ -503,6 +559,10 @@ def main(argv=None):
     p.add_argument("--w-grid", type=float, default=0.0,
                    help="weight of the error at the 2-pixel grid's frequencies, against the checkerboard the "
                         "transposed convolutions paint on smooth areas (0: off)")
+    p.add_argument("--teacher", help="distil this model of --weights-dir (its output without the 2-pixel grid's "
+                                     "band, see --w-teacher), e.g. a transposed-doubling U-Net into --upsample "
+                                     "resize; export under another --name or into another --weights-dir")
+    p.add_argument("--w-teacher", type=float, default=100.0, help="weight of the L1 distance to --teacher's output")
     p.add_argument("--drawn-share", type=flags.fraction, default=0.0,
                    help="share of training sketches drawn like people draw (training.drawings: outline, a few inner "
                         "lines, wobbly broken strokes) instead of photo_to_sketch's edges; 0: edges only")
