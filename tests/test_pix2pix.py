@@ -418,11 +418,19 @@ def test_teacher_term_pulls_towards_the_teachers_output_and_leaves_the_teacher_a
                                rtol=1e-5)
     sk = tf.constant(np.where(rng.uniform(size=(2, 32, 32, 1)) < 0.1, -1.0, 1.0), tf.float32)
     frozen = [w.numpy() for w in teacher.weights]
-    first = float(model.train_step((sk, photo))["g_teacher"])
+    assert {"g_teacher", "g_adv", "d_loss"} <= set(model.train_step((sk, photo)))
+    # --w-adversarial 0: a plain distillation, D left out of the step
+    plain = pix2pix.Pix2Pix(g, d, l1_weight=0.0, teacher=teacher, teacher_weight=1.0, adversarial_weight=0.0)
+    plain.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    d_before = [w.numpy() for w in d.weights]
+    first = plain.train_step((sk, photo))
+    assert not {"g_adv", "d_loss", "d_real"} & set(first)
     for _ in range(20):
-        last = float(model.train_step((sk, photo))["g_teacher"])
-    assert last < first
+        last = plain.train_step((sk, photo))
+    assert float(last["g_teacher"]) < 0.8 * float(first["g_teacher"])
+    np.testing.assert_allclose(float(last["g_loss"]), float(last["g_teacher"]), rtol=1e-5)
     assert all(np.array_equal(a, w.numpy()) for a, w in zip(frozen, teacher.weights))
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(d_before, d.weights))
 
 
 def test_cli_sketch2photo_and_photo2sketch(tmp_path, weights_dir, capsys):

@@ -208,24 +208,29 @@ class Pix2Pix(trainer.TrainerModel):
         teacher: None, or a frozen sketch -> photo model to distil: the generator is also pulled (L1, times
             ``teacher_weight``) towards the teacher's output without its 2-pixel band (``without_grid_band``),
             i.e. what the teacher paints minus its mesh.
+        adversarial_weight: weight of the adversarial term (1 in the paper); 0 leaves D out of the step
+            entirely (a plain distillation or regression).
     """
 
     def __init__(self, generator, discriminator, l1_weight=100.0, features=None, perceptual_weight=0.0,
-                 grid_weight=0.0, teacher=None, teacher_weight=0.0, **kwargs):
+                 grid_weight=0.0, teacher=None, teacher_weight=0.0, adversarial_weight=1.0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator, self.l1_weight = generator, discriminator, l1_weight
         self.features, self.perceptual_weight, self.grid_weight = features, perceptual_weight, grid_weight
-        self.teacher, self.teacher_weight = teacher, teacher_weight
+        self.teacher, self.teacher_weight, self.adversarial_weight = teacher, teacher_weight, adversarial_weight
         names = ("g_loss", "g_adv", "g_l1") + (("g_perceptual",) if features is not None else ()) + \
             (("g_grid",) if grid_weight else ()) + (("g_teacher",) if teacher is not None else ()) + \
-            ("d_loss", "d_real", "d_fake")
-        self.track(*names)
+            (("d_loss", "d_real", "d_fake") if adversarial_weight else ())
+        self.track(*(n for n in names if adversarial_weight or n != "g_adv"))
 
     def generator_loss(self, fake_logits, fake, photo, target=None):
         """(total, parts): fool D everywhere, and stay close to the real photo in pixels (and features), and to
         the teacher's ``target`` when distilling."""
-        parts = {"g_adv": self.bce(tf.ones_like(fake_logits), fake_logits), "g_l1": self.mae(photo, fake)}
-        total = parts["g_adv"] + self.l1_weight * parts["g_l1"]
+        parts = {"g_l1": self.mae(photo, fake)}
+        total = self.l1_weight * parts["g_l1"]
+        if fake_logits is not None:
+            parts["g_adv"] = self.bce(tf.ones_like(fake_logits), fake_logits)
+            total += self.adversarial_weight * parts["g_adv"]
         if self.features is not None:
             fake32 = tf.cast(fake, "float32")  # the feature net computes in float32 under mixed precision too
             pairs = zip(self.features((photo + 1.0) / 2.0), self.features((fake32 + 1.0) / 2.0))
@@ -247,6 +252,12 @@ class Pix2Pix(trainer.TrainerModel):
     def train_step(self, data):
         sketch_in, photo = data
         target = None if self.teacher is None else without_grid_band(self.teacher(sketch_in, training=False))
+        if not self.adversarial_weight:
+            with tf.GradientTape() as g_tape:
+                g_loss, g_parts = self.generator_loss(None, self.generator(sketch_in, training=True), photo, target)
+                g_scaled = self.g_optimizer.scale_loss(g_loss)
+            self.descend(g_tape, g_scaled, self.g_optimizer, self.generator)
+            return self.record({"g_loss": g_loss, **g_parts})
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generator(sketch_in, training=True)
             real_logits = self.discriminator([sketch_in, photo], training=True)
@@ -432,7 +443,7 @@ def load_teacher(name, weights_dir, g_args):
 
 def loss_description(args):
     """The generator's loss terms and weights, for the manifest."""
-    loss = {"adversarial": 1.0, "l1": args.l1_weight}
+    loss = {"adversarial": args.w_adversarial, "l1": args.l1_weight}
     if args.w_perceptual:
         loss.update(perceptual=args.w_perceptual, perceptual_features="SqueezeNet 1.1 fire3 + fire5 maps, L1")
     if args.w_grid:
@@ -478,7 +489,7 @@ def train(args):
         teacher = load_teacher(args.teacher, args.weights_dir, g_args) if args.teacher else None
         model = Pix2Pix(generator, discriminator, l1_weight=args.l1_weight, features=features,
                         perceptual_weight=args.w_perceptual, grid_weight=args.w_grid, teacher=teacher,
-                        teacher_weight=args.w_teacher)
+                        teacher_weight=args.w_teacher, adversarial_weight=args.w_adversarial)
         model.compile(trainer.make_optimizer(args), trainer.make_optimizer(args), jit_compile=args.jit,
                       steps_per_execution=args.steps_per_execution)
         model.g_optimizer.build(generator.trainable_variables)
@@ -523,7 +534,8 @@ def train(args):
                               command=args.command_line, init=args.init, init_model=init_model,
                               loss=loss_description(args), sketch_mix=sketch_mix(args),
                               discriminator={"builder": "patchgan_discriminator", "args": d_args,
-                                             "params": int(discriminator.count_params())})
+                                             "params": int(discriminator.count_params())} if args.w_adversarial
+                              else None)
         if args.val:
             evaluate(args.name, args.val, args.weights_dir, train=args.data, entry=entry,
                      perceptual_weights=args.perceptual_weights, pairs=bool(args.pairs), frechet_net=args.frechet_net,
@@ -550,6 +562,8 @@ def main(argv=None):
                    help="the generator's doubling: transpose (the paper's transposed convolutions) or resize "
                         "(nearest-neighbour doubling, then a 3x3 conv: no 2-pixel mesh on smooth areas)")
     p.add_argument("--l1-weight", type=float, default=100.0)
+    p.add_argument("--w-adversarial", type=float, default=1.0,
+                   help="weight of the adversarial term; 0: no discriminator (with --teacher, a plain distillation)")
     p.add_argument("--init", help="start the generator from this shipped model (a fine-tune, e.g. with "
                                   "--decay-steps; with --upsample resize it may have transposed doublings, "
                                   "refitted); the discriminator starts afresh")
