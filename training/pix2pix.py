@@ -218,10 +218,10 @@ class Pix2Pix(trainer.TrainerModel):
         self.generator, self.discriminator, self.l1_weight = generator, discriminator, l1_weight
         self.features, self.perceptual_weight, self.grid_weight = features, perceptual_weight, grid_weight
         self.teacher, self.teacher_weight, self.adversarial_weight = teacher, teacher_weight, adversarial_weight
-        names = ("g_loss", "g_adv", "g_l1") + (("g_perceptual",) if features is not None else ()) + \
-            (("g_grid",) if grid_weight else ()) + (("g_teacher",) if teacher is not None else ()) + \
-            (("d_loss", "d_real", "d_fake") if adversarial_weight else ())
-        self.track(*(n for n in names if adversarial_weight or n != "g_adv"))
+        names = ("g_loss",) + (("g_adv",) if adversarial_weight else ()) + ("g_l1",) + \
+            (("g_perceptual",) if features is not None else ()) + (("g_grid",) if grid_weight else ()) + \
+            (("g_teacher",) if teacher is not None else ()) + (("d_loss", "d_real", "d_fake") if adversarial_weight else ())
+        self.track(*names)
 
     def generator_loss(self, fake_logits, fake, photo, target=None):
         """(total, parts): fool D everywhere, and stay close to the real photo in pixels (and features), and to
