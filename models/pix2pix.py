@@ -74,6 +74,51 @@ def copy_to_resize(source, target):
         b.set_weights(weights)
 
 
+GRID_BAND_SIGMA = 8.0  # the notch's width: about +-1/8 rad around the 2-pixel grid's frequency
+
+
+def grid_band_kernel(sigma=GRID_BAND_SIGMA, strength=1.0):
+    """The 1-D notch of ``GridNotch``: the identity minus ``strength`` times a Gaussian of ``sigma`` pixels
+    (sum 1) modulated by (-1)^n, so 1 - strength * exp(-(sigma * (w - pi))^2 / 2) at frequency w: 1 - strength
+    at the 2-pixel grid's frequency, 1 away from it. float32 (2r+1,), r = ceil(4 sigma)."""
+    r = int(np.ceil(4 * sigma))
+    n = np.arange(-r, r + 1)
+    gauss = np.exp(-n ** 2 / (2.0 * sigma * sigma))
+    kernel = -strength * ((-1.0) ** n) * gauss / gauss.sum()
+    kernel[r] += 1.0
+    return kernel.astype("float32")
+
+
+class GridNotch(layers.Layer):
+    """Takes the narrow band around the 2-pixel grid's frequency out of images (B, H, W, C), along each axis
+    (``grid_band_kernel``, edges reflected; a narrower kernel for images under 8 sigma), and clips to
+    [-1, 1]: the checkerboard a transposed convolution paints, and next to nothing of a photo (its power there
+    is small). No weights, so it can follow a trained generator without changing its file.
+
+    Args:
+        strength: how much of the band goes along each axis (1: all of it, 0: the identity; 0.5 leaves half
+            of a stripe pattern and a quarter of a checkerboard).
+        sigma: the notch's width in pixels (wider in pixels = narrower in frequency).
+    """
+
+    def __init__(self, strength=1.0, sigma=GRID_BAND_SIGMA, **kwargs):
+        super().__init__(**kwargs)
+        self.strength, self.sigma = float(strength), float(sigma)
+
+    def call(self, images):
+        height, width, channels = images.shape[1:]
+        kernel = grid_band_kernel(min(self.sigma, (min(height, width) - 1) / 4.0), self.strength)
+        r = len(kernel) // 2
+        x = keras.ops.pad(keras.ops.cast(images, "float32"), [[0, 0], [r, r], [r, r], [0, 0]], mode="reflect")
+        row = np.tile(kernel[None, :, None, None], [1, 1, channels, 1])  # (1, K, C, 1)
+        x = keras.ops.depthwise_conv(x, row, padding="valid")  # along the width
+        x = keras.ops.depthwise_conv(x, np.transpose(row, [1, 0, 2, 3]), padding="valid")  # along the height
+        return keras.ops.clip(x, -1.0, 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "strength": self.strength, "sigma": self.sigma}
+
+
 def upsample(x, filters, dropout=False, mode="transpose"):
     """Doubling (``double``) - BatchNorm - (Dropout 0.5) - ReLU."""
     x = double(x, filters, mode, use_bias=False)
@@ -84,7 +129,7 @@ def upsample(x, filters, dropout=False, mode="transpose"):
 
 
 def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsample_mode="transpose",
-                   name="unet_generator"):
+                   grid_notch=0.0, name="unet_generator"):
     """U-Net generator: sketch (S, S, in_channels) -> photo (S, S, 3), tanh.
 
     Downsamples to 1x1 (log2(S) levels) and back up, each decoder level concatenated with the encoder level
@@ -97,6 +142,8 @@ def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsam
         in_channels: 1 for a grey sketch.
         upsample_mode: "transpose" (the paper's transposed convolutions) or "resize" (nearest-neighbour
             doubling, then a 3x3 convolution: no 2-pixel mesh).
+        grid_notch: if above 0, a ``GridNotch`` of that strength after the output (no weights): takes the
+            2-pixel mesh out of a trained transposed U-Net's photos without retraining it.
         name: model name.
     """
     if upsample_mode not in UPSAMPLERS:
@@ -114,6 +161,8 @@ def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsam
         x = upsample(x, w, dropout=i < 3, mode=upsample_mode)  # (size of skip, w)
         x = layers.Concatenate()([x, skip])  # (size of skip, 2w)
     out = double(x, 3, upsample_mode, activation="tanh", dtype="float32")  # (S, S, 3)
+    if grid_notch:
+        out = GridNotch(grid_notch, dtype="float32", name="grid_notch")(out)  # (S, S, 3), without the mesh
     return keras.Model(sketch, out, name=name)
 
 

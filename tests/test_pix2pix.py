@@ -9,7 +9,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from models import images, inference, sketch
+from models import BUILDERS, images, inference, sketch
+from models.pix2pix import GridNotch, grid_band_kernel
 from models.quality import ssim_y
 from models.weights import load_model, read_manifest
 from models.weights import weights_dir as active_weights_dir
@@ -153,7 +154,6 @@ def test_stretch_makes_pairs_taller_and_narrower_on_white_and_leaves_the_rest_al
 def test_shipped_generator_gets_batch_norm_statistics_of_clean_sketches_with_dropout_off():
     import keras  # noqa: PLC0415
 
-    from models import BUILDERS  # noqa: PLC0415
 
     g_args = {"image_size": 32, "num_feat": 8, "max_mult": 2}
     generator, target = BUILDERS["unet_generator"](**g_args), BUILDERS["unet_generator"](**g_args)
@@ -289,7 +289,6 @@ def mesh_free_kernels(model, seed=0):
 def test_a_transposed_u_net_refits_into_a_resize_one_exactly_where_it_can():
     """copy_to_resize copies every layer in order, and a doubling kernel a resize doubling can make comes out
     exact: the two U-Nets then paint the same photo."""
-    from models import BUILDERS  # noqa: PLC0415
     from models.pix2pix import can_resize_from, copy_to_resize, resize_kernel  # noqa: PLC0415
     args = {"image_size": 32, "num_feat": 4, "max_mult": 2}
     source = BUILDERS["unet_generator"](**args)
@@ -312,7 +311,6 @@ def test_init_starts_a_resize_u_net_from_a_shipped_transposed_one(tmp_path, weig
     """--upsample resize --init NAME with NAME a transposed-doubling U-Net: the run starts from its refit, and
     the entry records where it started."""
     from tests.conftest import export_tiny_pix2pix  # noqa: PLC0415
-    from models import BUILDERS  # noqa: PLC0415
     from models.pix2pix import copy_to_resize  # noqa: PLC0415
     export_tiny_pix2pix(weights_dir, domain="faces", name="start")
     start = load_model("start", weights_dir)
@@ -330,7 +328,6 @@ def test_init_starts_a_resize_u_net_from_a_shipped_transposed_one(tmp_path, weig
 
 
 def test_feature_loss_adds_its_weighted_part_and_trains(tmp_path):
-    from models import BUILDERS  # noqa: PLC0415
     from training import perceptual  # noqa: PLC0415
 
     g = BUILDERS["unet_generator"](image_size=32, num_feat=4, max_mult=2)
@@ -362,7 +359,6 @@ def test_feature_loss_adds_its_weighted_part_and_trains(tmp_path):
 def test_grid_loss_weighs_the_2_pixel_checkerboard_and_trains():
     """--w-grid: the error at the 2-pixel grid's frequencies, which a checkerboard on a flat area is made of and
     a smooth difference is not."""
-    from models import BUILDERS  # noqa: PLC0415
     g = BUILDERS["unet_generator"](image_size=32, num_feat=4, max_mult=2)
     d = BUILDERS["patchgan_discriminator"](image_size=32, num_feat=4)
     model = pix2pix.Pix2Pix(g, d, l1_weight=10.0, grid_weight=50.0)
@@ -390,14 +386,36 @@ def test_without_grid_band_takes_out_the_checkerboard_and_keeps_the_rest():
     assert np.abs(out - smooth).max() < 0.1
     assert np.abs(pix2pix.without_grid_band(np.stack([smooth] * 3, -1)[None].astype("float32")).numpy()[0, ..., 0]
                   - smooth)[8:-8, 8:-8].mean() < 0.005
-    assert abs(float(pix2pix.grid_band_kernel().sum()) - 1.0) < 1e-4  # flat areas keep their level
+    assert abs(float(grid_band_kernel().sum()) - 1.0) < 1e-4  # flat areas keep their level
+    assert abs(float(grid_band_kernel(strength=0.5).sum()) - 1.0) < 1e-4
+
+
+def test_grid_notch_follows_a_trained_unet_without_changing_its_file(tmp_path):
+    """``grid_notch`` adds no weights: a file saved without it loads into a U-Net with it, whose photos are the
+    same photos with the 2-pixel band taken out (all of it at strength 1; at 0.5 half along each axis, so a
+    quarter of a checkerboard stays)."""
+    plain = BUILDERS["unet_generator"](image_size=32, num_feat=4)
+    plain.save_weights(tmp_path / "g.weights.h5")
+    sketch = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
+    photo = plain(sketch, training=False)
+    for strength in (1.0, 0.5):
+        notched = BUILDERS["unet_generator"](image_size=32, num_feat=4, grid_notch=strength)
+        assert notched.count_params() == plain.count_params()
+        notched.load_weights(tmp_path / "g.weights.h5")
+        expected = np.clip(GridNotch(strength)(photo), -1, 1)
+        np.testing.assert_allclose(notched(sketch, training=False), expected, atol=1e-5)
+
+    def grid_power(x):
+        return float(np.abs((np.asarray(x) * (-1.0) ** np.add.outer(np.arange(32), np.arange(32))[..., None]).mean(
+            axis=(1, 2))).mean())
+    full, half = (grid_power(GridNotch(s)(photo)) for s in (1.0, 0.5))
+    assert full < 0.02 * grid_power(photo) and abs(half - 0.25 * grid_power(photo)) < 0.05 * grid_power(photo)
 
 
 def test_teacher_term_pulls_towards_the_teachers_output_and_leaves_the_teacher_alone(weights_dir):
     """--teacher: an L1 term towards the frozen teacher's output without its grid band; the teacher is read from
     the weights folder as a U-Net of the student's size, or the run ends in one line."""
     from tests.conftest import export_tiny_pix2pix  # noqa: PLC0415
-    from models import BUILDERS  # noqa: PLC0415
     export_tiny_pix2pix(weights_dir, domain="shoes", name="teach")
     teacher = pix2pix.load_teacher("teach", weights_dir, {"image_size": 32})
     assert teacher.trainable_weights == []

@@ -23,7 +23,7 @@ import tensorflow as tf
 from PIL import Image
 
 from models import BUILDERS, images, quality, sketch
-from models.pix2pix import UPSAMPLERS
+from models.pix2pix import GRID_BAND_SIGMA, UPSAMPLERS, GridNotch
 from models.quality import ssim_y
 from models.uploads import image_files
 from models.weights import DEFAULT_DIR, load_model, read_manifest
@@ -162,32 +162,10 @@ def make_dataset(sketches, photos, batch_size, seed, augment=True, drawn_share=0
 
 # ---------------------------------------------------------------------------------------------- model
 
-GRID_BAND_SIGMA = 8.0  # the notch of ``without_grid_band``: about +-1/8 rad around the grid's frequency
-
-
-def grid_band_kernel(sigma=GRID_BAND_SIGMA):
-    """The 1-D notch of ``without_grid_band``: the identity minus a Gaussian of ``sigma`` pixels (sum 1)
-    modulated by (-1)^n, so 1 - exp(-(sigma * (w - pi))^2 / 2) at frequency w: 0 at the 2-pixel grid's
-    frequency, 1 away from it. float32 (2r+1,), r = ceil(4 sigma)."""
-    r = int(np.ceil(4 * sigma))
-    n = np.arange(-r, r + 1)
-    gauss = np.exp(-n ** 2 / (2.0 * sigma * sigma))
-    kernel = -((-1.0) ** n) * gauss / gauss.sum()
-    kernel[r] += 1.0
-    return kernel.astype("float32")
-
-
-def without_grid_band(images, sigma=GRID_BAND_SIGMA):
-    """``images`` (B, H, W, C) with the band around the 2-pixel grid's frequency taken out along each axis
-    (``grid_band_kernel``, edges reflected; a narrower kernel for images under 8 sigma): the checkerboard a
-    transposed convolution paints, and nothing much else (a photo's power there is small). The teacher's target
-    in ``Pix2Pix``."""
-    kernel = grid_band_kernel(min(sigma, (min(images.shape[1:3]) - 1) / 4.0))
-    r, channels = len(kernel) // 2, images.shape[-1]
-    x = tf.pad(tf.cast(images, "float32"), [[0, 0], [r, r], [r, r], [0, 0]], mode="REFLECT")
-    row = tf.tile(tf.constant(kernel)[None, :, None, None], [1, 1, channels, 1])  # (1, K, C, 1)
-    x = tf.nn.depthwise_conv2d(x, row, [1, 1, 1, 1], "VALID")  # along the width
-    return tf.nn.depthwise_conv2d(x, tf.transpose(row, [1, 0, 2, 3]), [1, 1, 1, 1], "VALID")  # along the height
+def without_grid_band(images):
+    """``images`` (B, H, W, C) with the band around the 2-pixel grid's frequency taken out
+    (``models.pix2pix.GridNotch``): the teacher's target in ``Pix2Pix``."""
+    return GridNotch()(images)
 
 
 class Pix2Pix(trainer.TrainerModel):
