@@ -51,11 +51,16 @@ def resize_kernel(transpose_kernel):
     return kernel.astype(np.asarray(transpose_kernel).dtype)
 
 
+def without_notch(args):
+    """A builder's arguments without ``grid_notch``: the notch has no weights, so a file fits either way."""
+    return {k: v for k, v in args.items() if k != "grid_notch"}
+
+
 def can_resize_from(source_args, target_args):
     """Whether a U-Net built with ``target_args`` can start from one built with ``source_args`` by
     ``copy_to_resize``: the same U-Net, with transposed doublings in the source and resized ones in the target."""
     def rest(a):
-        return {k: v for k, v in a.items() if k != "upsample_mode"}
+        return {k: v for k, v in without_notch(a).items() if k != "upsample_mode"}
     return (source_args.get("upsample_mode", "transpose") == "transpose"
             and target_args.get("upsample_mode") == "resize" and rest(source_args) == rest(target_args))
 

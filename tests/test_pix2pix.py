@@ -325,6 +325,10 @@ def test_init_starts_a_resize_u_net_from_a_shipped_transposed_one(tmp_path, weig
     with pytest.raises(ValueError, match="--init start"):  # another width cannot start from it
         export.init_from(BUILDERS["unet_generator"](image_size=32, num_feat=8, upsample_mode="resize"), "start",
                          weights_dir, {"image_size": 32, "num_feat": 8, "upsample_mode": "resize"})
+    notched = BUILDERS["unet_generator"](image_size=32, num_feat=4, grid_notch=1.0)  # --grid-notch: the same weights
+    export.init_from(notched, "start", weights_dir, {"image_size": 32, "num_feat": 4, "grid_notch": 1.0})
+    for a, b in zip(notched.get_weights(), start.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_feature_loss_adds_its_weighted_part_and_trains(tmp_path):

@@ -22,14 +22,14 @@ def write_manifest_entry(weights_dir, name, entry):
 
 def init_from(generator, name, weights_dir, args_dict):
     """Start ``generator`` (built with ``args_dict``) from the shipped model ``name`` (``--init``): the same
-    network, or for a U-Net with ``--upsample resize`` the same U-Net with transposed doublings
+    network (with or without a ``GridNotch``), or for a U-Net with ``--upsample resize`` the same U-Net with transposed doublings
     (``models.pix2pix.copy_to_resize``). A run's own
     checkpoint, if it has one, replaces these weights when it resumes. Returns how that model was trained (its
     manifest's steps, batch size, time, command, sha256 and its own ``init_model``: the whole lineage), for the
     new entry's ``init_model``."""
     entry = read_manifest(weights_dir).get(name)
-    if entry is not None and entry.get("args") == args_dict:
-        generator.set_weights(load_model(name, weights_dir).get_weights())
+    if entry is not None and pix2pix.without_notch(entry.get("args", {})) == pix2pix.without_notch(args_dict):
+        generator.set_weights(load_model(name, weights_dir).get_weights())  # a GridNotch has no weights
         print(f"generator initialised from {name}", flush=True)
     elif entry is not None and entry.get("builder") == "unet_generator" and pix2pix.can_resize_from(entry["args"],
                                                                                                     args_dict):

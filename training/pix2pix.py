@@ -451,6 +451,8 @@ def train(args):
     g_args, d_args = (dict(a) for a in PRESETS[args.preset])
     if args.upsample != "transpose":  # the default stays out of the manifest: shipped entries read as before
         g_args["upsample_mode"] = args.upsample
+    if args.grid_notch:
+        g_args["grid_notch"] = args.grid_notch
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name
     drawn = args.drawn_variants if args.drawn_share else 0
@@ -539,6 +541,9 @@ def main(argv=None):
     p.add_argument("--upsample", choices=UPSAMPLERS, default="transpose",
                    help="the generator's doubling: transpose (the paper's transposed convolutions) or resize "
                         "(nearest-neighbour doubling, then a 3x3 conv: no 2-pixel mesh on smooth areas)")
+    p.add_argument("--grid-notch", type=flags.fraction, default=0.0,
+                   help="end the generator with a GridNotch of this strength (no weights; 1: the 2-pixel grid's "
+                        "band taken out of every photo, so the losses see the photos the app shows); 0: off")
     p.add_argument("--l1-weight", type=float, default=100.0)
     p.add_argument("--w-adversarial", type=float, default=1.0,
                    help="weight of the adversarial term; 0: no discriminator (with --teacher, a plain distillation)")
