@@ -53,7 +53,7 @@ def resize_kernel(transpose_kernel):
 
 def without_notch(args):
     """A builder's arguments without ``grid_notch``: the notch has no weights, so a file fits either way."""
-    return {k: v for k, v in args.items() if k != "grid_notch"}
+    return {k: v for k, v in args.items() if k not in ("grid_notch", "notch_period")}
 
 
 def can_resize_from(source_args, target_args):
@@ -79,49 +79,56 @@ def copy_to_resize(source, target):
         b.set_weights(weights)
 
 
-GRID_BAND_SIGMA = 8.0  # the notch's width: about +-1/8 rad around the 2-pixel grid's frequency
+GRID_BAND_SIGMA = 8.0  # the notch's width: about +-1/8 rad around each of the grid's frequencies
 
 
-def grid_band_kernel(sigma=GRID_BAND_SIGMA, strength=1.0):
-    """The 1-D notch of ``GridNotch``: the identity minus ``strength`` times a Gaussian of ``sigma`` pixels
-    (sum 1) modulated by (-1)^n, so 1 - strength * exp(-(sigma * (w - pi))^2 / 2) at frequency w: 1 - strength
-    at the 2-pixel grid's frequency, 1 away from it. float32 (2r+1,), r = ceil(4 sigma)."""
+def grid_notch_kernels(sigma=GRID_BAND_SIGMA, period=2):
+    """The two 1-D kernels of ``GridNotch``, float32 (2r+1,), r = ceil(4 sigma): a Gaussian of ``sigma`` pixels
+    (sum 1), and the same Gaussian kept only at multiples of ``period`` (sum 1 / period). Their outer products
+    g and c give the 2-D notch: identity + g - period^2 c, whose response is 1 - exp(-(sigma |w - p|)^2 / 2) near
+    each frequency p of the ``period``-pixel grid (multiples of 2 pi / period along each axis, but not 0) and 1
+    away from them, the mean included."""
     r = int(np.ceil(4 * sigma))
     n = np.arange(-r, r + 1)
     gauss = np.exp(-n ** 2 / (2.0 * sigma * sigma))
-    kernel = -strength * ((-1.0) ** n) * gauss / gauss.sum()
-    kernel[r] += 1.0
-    return kernel.astype("float32")
+    comb = np.where(n % period == 0, gauss, 0.0)
+    return (gauss / gauss.sum()).astype("float32"), (comb / comb.sum() / period).astype("float32")
 
 
 class GridNotch(layers.Layer):
-    """Takes the narrow band around the 2-pixel grid's frequency out of images (B, H, W, C), along each axis
-    (``grid_band_kernel``, edges reflected; a narrower kernel for images under 8 sigma), and clips to
-    [-1, 1]: the checkerboard a transposed convolution paints, and next to nothing of a photo (its power there
-    is small). No weights, so it can follow a trained generator without changing its file.
+    """Takes out of images (B, H, W, C) the narrow bands around the frequencies of the ``period``-pixel grid
+    (``grid_notch_kernels``, edges reflected; a narrower notch for images under 8 sigma), and clips to [-1, 1]:
+    the mesh that transposed convolutions of stride 2 paint (period 2; a U-Net's inner doublings add period 4),
+    and next to nothing of a photo (its power at those few points is small). No weights, so it can follow a
+    trained generator without changing its file.
 
     Args:
-        strength: how much of the band goes along each axis (1: all of it, 0: the identity; 0.5 leaves half
-            of a stripe pattern and a quarter of a checkerboard).
+        strength: how much of each band goes (1: all of it, 0: the identity).
+        period: the grid's period in pixels (2, or 4: both the 2- and the 4-pixel grids).
         sigma: the notch's width in pixels (wider in pixels = narrower in frequency).
     """
 
-    def __init__(self, strength=1.0, sigma=GRID_BAND_SIGMA, **kwargs):
+    def __init__(self, strength=1.0, period=2, sigma=GRID_BAND_SIGMA, **kwargs):
         super().__init__(**kwargs)
-        self.strength, self.sigma = float(strength), float(sigma)
+        self.strength, self.period, self.sigma = float(strength), int(period), float(sigma)
 
     def call(self, images):
         height, width, channels = images.shape[1:]
-        kernel = grid_band_kernel(min(self.sigma, (min(height, width) - 1) / 4.0), self.strength)
-        r = len(kernel) // 2
-        x = keras.ops.pad(keras.ops.cast(images, "float32"), [[0, 0], [r, r], [r, r], [0, 0]], mode="reflect")
+        kernels = grid_notch_kernels(min(self.sigma, (min(height, width) - 1) / 4.0), self.period)
+        r = len(kernels[0]) // 2
+        x = keras.ops.cast(images, "float32")
+        padded = keras.ops.pad(x, [[0, 0], [r, r], [r, r], [0, 0]], mode="reflect")
+        smooth, grid = (self._separable(padded, k, channels) for k in kernels)
+        return keras.ops.clip(x + self.strength * (smooth - self.period ** 2 * grid), -1.0, 1.0)
+
+    @staticmethod
+    def _separable(x, kernel, channels):
         row = np.tile(kernel[None, :, None, None], [1, 1, channels, 1])  # (1, K, C, 1)
         x = keras.ops.depthwise_conv(x, row, padding="valid")  # along the width
-        x = keras.ops.depthwise_conv(x, np.transpose(row, [1, 0, 2, 3]), padding="valid")  # along the height
-        return keras.ops.clip(x, -1.0, 1.0)
+        return keras.ops.depthwise_conv(x, np.transpose(row, [1, 0, 2, 3]), padding="valid")  # along the height
 
     def get_config(self):
-        return {**super().get_config(), "strength": self.strength, "sigma": self.sigma}
+        return {**super().get_config(), "strength": self.strength, "period": self.period, "sigma": self.sigma}
 
 
 def upsample(x, filters, dropout=False, mode="transpose"):
@@ -134,7 +141,7 @@ def upsample(x, filters, dropout=False, mode="transpose"):
 
 
 def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsample_mode="transpose",
-                   grid_notch=0.0, name="unet_generator"):
+                   grid_notch=0.0, notch_period=2, name="unet_generator"):
     """U-Net generator: sketch (S, S, in_channels) -> photo (S, S, 3), tanh.
 
     Downsamples to 1x1 (log2(S) levels) and back up, each decoder level concatenated with the encoder level
@@ -148,7 +155,8 @@ def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsam
         upsample_mode: "transpose" (the paper's transposed convolutions) or "resize" (nearest-neighbour
             doubling, then a 3x3 convolution: no 2-pixel mesh).
         grid_notch: if above 0, a ``GridNotch`` of that strength after the output (no weights): takes the
-            2-pixel mesh out of a trained transposed U-Net's photos without retraining it.
+            mesh out of a trained transposed U-Net's photos without retraining it.
+        notch_period: that notch's period (2: the outer doubling's mesh; 4: the next one's too).
         name: model name.
     """
     if upsample_mode not in UPSAMPLERS:
@@ -167,7 +175,7 @@ def unet_generator(image_size=128, num_feat=32, max_mult=4, in_channels=1, upsam
         x = layers.Concatenate()([x, skip])  # (size of skip, 2w)
     out = double(x, 3, upsample_mode, activation="tanh", dtype="float32")  # (S, S, 3)
     if grid_notch:
-        out = GridNotch(grid_notch, dtype="float32", name="grid_notch")(out)  # (S, S, 3), without the mesh
+        out = GridNotch(grid_notch, notch_period, dtype="float32", name="grid_notch")(out)  # (S, S, 3), without the mesh
     return keras.Model(sketch, out, name=name)
 
 

@@ -10,7 +10,7 @@ import tensorflow as tf
 from PIL import Image
 
 from models import BUILDERS, images, inference, sketch
-from models.pix2pix import GridNotch, grid_band_kernel
+from models.pix2pix import GridNotch, grid_notch_kernels
 from models.quality import ssim_y
 from models.weights import load_model, read_manifest
 from models.weights import weights_dir as active_weights_dir
@@ -380,40 +380,49 @@ def test_grid_loss_weighs_the_2_pixel_checkerboard_and_trains():
     assert "g_grid" in logs and np.isfinite(float(logs["g_grid"]))
 
 
-def test_without_grid_band_takes_out_the_checkerboard_and_keeps_the_rest():
-    """The teacher's target: a 2-pixel checkerboard over a smooth picture comes out as the smooth picture."""
+def test_grid_notch_takes_out_the_mesh_and_keeps_the_rest():
+    """A 2-pixel checkerboard and a 4-pixel mesh over a smooth picture: period 2 takes out the checkerboard
+    only (the teacher's target, ``without_grid_band``), period 4 both; the picture itself stays."""
     y, x = np.mgrid[:64, :64]
     smooth = 0.5 * np.sin(2 * np.pi * x / 16.0) * np.cos(2 * np.pi * y / 23.0) + 0.3 * (x > 40)  # waves and an edge
     checker = 0.1 * (-1.0) ** (x + y)
-    out = pix2pix.without_grid_band(np.stack([smooth + checker] * 3, -1)[None].astype("float32")).numpy()[0, ..., 0]
-    assert np.abs(out - smooth)[8:-8, 8:-8].mean() < 0.005  # the checkerboard's 0.1 gone, the rest kept
-    assert np.abs(out - smooth).max() < 0.1
-    assert np.abs(pix2pix.without_grid_band(np.stack([smooth] * 3, -1)[None].astype("float32")).numpy()[0, ..., 0]
-                  - smooth)[8:-8, 8:-8].mean() < 0.005
-    assert abs(float(grid_band_kernel().sum()) - 1.0) < 1e-4  # flat areas keep their level
-    assert abs(float(grid_band_kernel(strength=0.5).sum()) - 1.0) < 1e-4
+    mesh4 = 0.08 * np.cos(np.pi * x / 2) * np.cos(np.pi * y / 2) + 0.05 * np.cos(np.pi * y / 2)
+
+    def notch(image, period):
+        return GridNotch(period=period)(np.stack([image] * 3, -1)[None].astype("float32")).numpy()[0, ..., 0]
+
+    def error(a, b):
+        return np.abs(a - b)[8:-8, 8:-8].mean()
+    for image, period, expected in ((smooth + checker, 2, smooth), (smooth + checker + mesh4, 2, smooth + mesh4),
+                                    (smooth + checker + mesh4, 4, smooth), (smooth, 2, smooth), (smooth, 4, smooth)):
+        assert error(notch(image, period), expected) < 0.01, period  # the mesh (0.03-0.1 on average) gone
+    assert error(smooth + checker + mesh4, smooth) > 0.1 and error(smooth + mesh4, smooth) > 0.03
+    np.testing.assert_allclose(pix2pix.without_grid_band(np.stack([smooth + checker] * 3, -1)[None].astype(
+        "float32")).numpy()[0, ..., 0], notch(smooth + checker, 2), atol=1e-6)
+    for period in (2, 4):
+        gauss, comb = grid_notch_kernels(period=period)
+        assert abs(float(gauss.sum()) - 1.0) < 1e-5 and abs(float(comb.sum()) - 1.0 / period) < 1e-5  # flat stays
 
 
 def test_grid_notch_follows_a_trained_unet_without_changing_its_file(tmp_path):
     """``grid_notch`` adds no weights: a file saved without it loads into a U-Net with it, whose photos are the
-    same photos with the 2-pixel band taken out (all of it at strength 1; at 0.5 half along each axis, so a
-    quarter of a checkerboard stays)."""
+    same photos with the grid's bands taken out (all at strength 1, half at 0.5)."""
     plain = BUILDERS["unet_generator"](image_size=32, num_feat=4)
     plain.save_weights(tmp_path / "g.weights.h5")
     sketch = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
     photo = plain(sketch, training=False)
-    for strength in (1.0, 0.5):
-        notched = BUILDERS["unet_generator"](image_size=32, num_feat=4, grid_notch=strength)
+    for strength, period in ((1.0, 2), (0.5, 4)):
+        notched = BUILDERS["unet_generator"](image_size=32, num_feat=4, grid_notch=strength, notch_period=period)
         assert notched.count_params() == plain.count_params()
         notched.load_weights(tmp_path / "g.weights.h5")
-        expected = np.clip(GridNotch(strength)(photo), -1, 1)
-        np.testing.assert_allclose(notched(sketch, training=False), expected, atol=1e-5)
+        np.testing.assert_allclose(notched(sketch, training=False), GridNotch(strength, period)(photo), atol=1e-5)
 
     def grid_power(x):
         return float(np.abs((np.asarray(x) * (-1.0) ** np.add.outer(np.arange(32), np.arange(32))[..., None]).mean(
             axis=(1, 2))).mean())
-    full, half = (grid_power(GridNotch(s)(photo)) for s in (1.0, 0.5))
-    assert full < 0.02 * grid_power(photo) and abs(half - 0.25 * grid_power(photo)) < 0.05 * grid_power(photo)
+    meshed = photo + 0.1 * (-1.0) ** np.add.outer(np.arange(32), np.arange(32))[None, ..., None]
+    full, half = (grid_power(GridNotch(s)(meshed)) for s in (1.0, 0.5))
+    assert full < 0.05 * grid_power(meshed) and abs(half - 0.5 * grid_power(meshed)) < 0.05 * grid_power(meshed)
 
 
 def test_teacher_term_pulls_towards_the_teachers_output_and_leaves_the_teacher_alone(weights_dir):

@@ -452,7 +452,7 @@ def train(args):
     if args.upsample != "transpose":  # the default stays out of the manifest: shipped entries read as before
         g_args["upsample_mode"] = args.upsample
     if args.grid_notch:
-        g_args["grid_notch"] = args.grid_notch
+        g_args.update(grid_notch=args.grid_notch, notch_period=args.notch_period)
     size = g_args["image_size"]
     out = args.out or Path("runs") / args.name
     drawn = args.drawn_variants if args.drawn_share else 0
@@ -542,8 +542,11 @@ def main(argv=None):
                    help="the generator's doubling: transpose (the paper's transposed convolutions) or resize "
                         "(nearest-neighbour doubling, then a 3x3 conv: no 2-pixel mesh on smooth areas)")
     p.add_argument("--grid-notch", type=flags.fraction, default=0.0,
-                   help="end the generator with a GridNotch of this strength (no weights; 1: the 2-pixel grid's "
-                        "band taken out of every photo, so the losses see the photos the app shows); 0: off")
+                   help="end the generator with a GridNotch of this strength (no weights; 1: the bands of the "
+                        "--notch-period grid taken out of every photo, so the losses see the photos the app "
+                        "shows); 0: off")
+    p.add_argument("--notch-period", type=int, choices=(2, 4), default=4,
+                   help="the notch's grid: 2 pixels (the outer transposed doubling's mesh) or 4 (the next one's too)")
     p.add_argument("--l1-weight", type=float, default=100.0)
     p.add_argument("--w-adversarial", type=float, default=1.0,
                    help="weight of the adversarial term; 0: no discriminator (with --teacher, a plain distillation)")
