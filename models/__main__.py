@@ -147,7 +147,12 @@ def pix2pix_table():
         ("L1 (mean photo)", _pair("l1", "mean_photo_l1")), ("SSIM (mean photo)", _pair("ssim", "mean_photo_ssim")),
         ("Fréchet (mean photo; real train vs val)", lambda x: f"{x.get('frechet', 'n/a')} "
          f"({x.get('frechet_mean_photo', 'n/a')}; {x.get('frechet_real_train_vs_val', 'n/a')})"),
-        ("share of baseline", lambda x: str(x.get("frechet_share_of_baseline", "n/a")))])
+        ("share of baseline", lambda x: _share(x.get("frechet_share_of_baseline"))),
+        ("mesh (real photos)", _pair("checkerboard", "checkerboard_real"))])
+
+
+def _share(value):
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def pix2pix_drawings_table():
@@ -161,7 +166,7 @@ def pix2pix_drawings_table():
     def drawn(entry):
         d = entry.get("metrics_drawn", {})
         return (f"{d['images']}: L1 {d['l1']} ({d['mean_photo_l1']}), Fréchet {d['frechet']} = "
-                f"**{d['frechet_share_of_baseline']}**") if "frechet_share_of_baseline" in d else "n/a"
+                f"**{_share(d['frechet_share_of_baseline'])}**") if "frechet_share_of_baseline" in d else "n/a"
 
     def human(entry):
         h = entry.get("metrics_human", {})
@@ -170,7 +175,7 @@ def pix2pix_drawings_table():
         real = f" (real photos: {h['outline_iou_real_photos']})" if "outline_iou_real_photos" in h else ""
         return (f"{h['images']} ({h['refused']} refused): outline IoU **{h['outline_iou']}**{real}, Fréchet "
                 f"{h.get('frechet', 'n/a')} ({h.get('frechet_mean_photo', 'n/a')}) = "
-                f"**{h.get('frechet_share_of_baseline', 'n/a')}**")
+                f"**{_share(h.get('frechet_share_of_baseline'))}**")
     return _model_table("pix2pix", entry_columns=[("training sketches", mix),
                                                   ("drawn val sketches: L1 (mean photo), Fréchet = share", drawn),
                                                   ("drawings by people", human)], columns=[])

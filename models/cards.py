@@ -109,10 +109,12 @@ TASKS = {
         "title": "Sketch to photo",
         "explain": "On held-out photos' sketches, the output against the real photo: L1 (lower is better; in "
                    "brackets the mean training photo, a fixed guess), SSIM (higher is better), and the Fréchet "
-                   "distance to real photos as a share of the mean photo's (lower is better).",
+                   "distance to real photos as a share of the mean photo's (lower is better); mesh: power on "
+                   "the 2-pixel grid over its surroundings (real photos in brackets; higher shows a checkerboard).",
         "columns": [("L1 ↓ (mean photo)", _vs("l1", "mean_photo_l1", "{:.3f}")),
                     ("SSIM ↑ (mean photo)", _vs("ssim", "mean_photo_ssim", "{:.3f}")),
-                    ("Fréchet share of baseline ↓", _num("frechet_share_of_baseline", "{:.3f}"))]},
+                    ("Fréchet share of baseline ↓", _num("frechet_share_of_baseline", "{:.3f}")),
+                    ("mesh ↓ (real photos)", _vs("checkerboard", "checkerboard_real", "{:.2f}"))]},
     "images": {
         "title": "Image GANs",
         "explain": "Fréchet distance of 10,000 samples to the training images in SqueezeNet features (lower is "
