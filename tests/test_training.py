@@ -16,7 +16,7 @@ from PIL import Image
 
 from models import inference
 from tests.conftest import ROOT, tiny_mnist
-from training import checkpoints, records, trainer
+from training import checkpoints, flags, records, trainer
 from training import digits as train_digits
 
 
@@ -238,6 +238,13 @@ def test_a_run_resumes_from_its_parked_copy_when_the_run_directory_is_gone(tmp_p
     steps = [int(line.split(",")[0]) for line in (tmp_path / "run" / "log.csv").read_text().splitlines()[1:]]
     assert steps == list(range(1, 7))  # the earlier session's log came back and goes on
     assert len(list((tmp_path / "run" / "samples").glob("step_*.png"))) == 3
+
+
+def test_a_resumed_run_may_change_its_moving_average_but_not_switch_it_on_or_off():
+    flags.check_resume({"ema": 0.999, "g_feat": 48}, {"ema": 0.9998, "g_feat": 48})  # the same variables
+    for old, new in ((0.0, 0.999), (0.999, 0.0)):  # the optimizer's average variables come or go: refused
+        with pytest.raises(SystemExit, match=f"--ema was {old} when this run began, not {new}"):
+            flags.check_resume({"ema": old}, {"ema": new})
 
 
 def test_a_resumed_run_keeps_its_flags_and_logs_each_step_once(tmp_path, capsys):

@@ -179,6 +179,8 @@ def check_resume(saved, args):
         old, new = saved[key], args[key]
         if key == "precision" and {str(old), str(new)} <= SAME_VARIABLES:
             continue  # the same checkpoint either way (no loss scale): bfloat16 on a CPU or GPU that has it
+        if key == "ema" and old and new:
+            continue  # a longer or shorter average of the same weights: the same variables, the same trajectory
         if str(old) != str(new):
             flag = "--" + key.replace("_", "-")
             old, new = ("not given" if v is None else v for v in (old, new))
