@@ -246,11 +246,13 @@ def image_generator(image_size=32, latent_dim=100, num_feat=64, sagan=False, att
 UPSAMPLERS = ("transpose", "resize")
 
 
-def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=16, num_classes=0, name=None):
+def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=16, num_classes=0, deep=False,
+                        name=None):
     """DCGAN or SAGAN discriminator: image (S, S, 3) -> one logit.
 
     4x4 stride-2 convolutions with LeakyReLU 0.2, halving the size down to 4x4; DCGAN has batch norm after all
-    but the first, SAGAN spectral normalisation everywhere and self-attention instead.
+    but the first, SAGAN spectral normalisation everywhere and self-attention instead. ``deep`` puts a 3x3
+    stride-1 convolution before each of them and one at 4x4 (SNGAN's "standard CNN", Miyato et al., 2018).
 
     Args:
         image_size: 32 or 64.
@@ -259,6 +261,8 @@ def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=
         attention_size: the feature-map size at which SAGAN attends.
         num_classes: 0: unconditional; else ``[image, label]`` in, and the projection discriminator's class term
             added to the logit.
+        deep: a 3x3 stride-1 convolution (and LeakyReLU) before every stride-2 one, and one more at 4x4 that
+            doubles the widest width.
         name: model name.
     """
     _check_size(image_size)
@@ -267,6 +271,8 @@ def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=
     image = keras.Input((image_size, image_size, 3), name="image")
     x, size = image, image_size
     for i, w in enumerate(widths):
+        if deep:
+            x = layers.LeakyReLU(0.2)(conv(w, 3, padding="same", kernel_initializer=INIT)(x))  # (size, ., w)
         x = conv(w, 4, strides=2, padding="same", kernel_initializer=INIT)(x)  # (size / 2, ., w)
         if i and not sagan:
             x = layers.BatchNormalization()(x)
@@ -274,6 +280,8 @@ def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=
         size //= 2
         if sagan and size == attention_size:
             x = SelfAttention(name=f"attention_{size}")(x)
+    if deep:
+        x = layers.LeakyReLU(0.2)(conv(2 * widths[-1], 3, padding="same", kernel_initializer=INIT)(x))  # (4, 4, 2w)
     x = layers.Flatten()(x)  # (4 * 4 * widest,)
     out = dense(1, kernel_initializer=INIT, dtype="float32")(x)
     if not num_classes:

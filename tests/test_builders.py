@@ -51,6 +51,8 @@ CASES = {
                             ({"image_size": 64, "num_feat": 2, "sagan": True}, np.zeros((2, 64, 64, 3), "float32"),
                              (2, 1)),
                             ({"image_size": 32, "num_feat": 2, "sagan": True, "num_classes": 10},
+                             [np.zeros((2, 32, 32, 3), "float32"), np.array([1, 7], "int32")], (2, 1)),
+                            ({"image_size": 32, "num_feat": 2, "sagan": True, "num_classes": 10, "deep": True},
                              [np.zeros((2, 32, 32, 3), "float32"), np.array([1, 7], "int32")], (2, 1))],
 }
 

@@ -166,6 +166,8 @@ def train(args):
     if args.upsample != "transpose":  # the default stays out of the manifest: shipped entries read as before
         g_args["upsample"] = args.upsample
     d_args = {"image_size": args.image_size, "num_feat": args.d_feat, "sagan": sagan}
+    if args.d_deep:  # like --upsample: only when set, so shipped entries read as before
+        d_args["deep"] = True
     classes = len(imagegan.CIFAR10_CLASSES) if args.conditional else 0
     if classes:  # class-conditional: conditional batch norm in G, the projection discriminator
         g_args["num_classes"] = d_args["num_classes"] = classes
@@ -452,6 +454,8 @@ def main(argv=None):
     p.add_argument("--limit", type=int, help="use only the first N training images")
     p.add_argument("--g-feat", type=int, default=64, help="generator width")
     p.add_argument("--d-feat", type=int, default=64, help="discriminator width")
+    p.add_argument("--d-deep", action="store_true",
+                   help="a 3x3 stride-1 convolution before each stride-2 one in D (SNGAN's standard CNN)")
     p.add_argument("--upsample", choices=imagegan.UPSAMPLERS, default="transpose",
                    help="the generator's upsampling: DCGAN's transposed convolutions, or resize (nearest) then a 3x3 "
                         "convolution, which leaves no 2-pixel checkerboard")
