@@ -282,7 +282,7 @@ def image_discriminator(image_size=32, num_feat=64, sagan=False, attention_size=
             x = SelfAttention(name=f"attention_{size}")(x)
     if deep:
         x = layers.LeakyReLU(0.2)(conv(2 * widths[-1], 3, padding="same", kernel_initializer=INIT)(x))  # (4, 4, 2w)
-    x = layers.Flatten()(x)  # (4 * 4 * widest,)
+    x = layers.Flatten()(x)  # (4 * 4 * widest,), twice that when deep
     out = dense(1, kernel_initializer=INIT, dtype="float32")(x)
     if not num_classes:
         return keras.Model(image, out, name=name or ("sagan" if sagan else "dcgan") + f"{image_size}_discriminator")
