@@ -1,5 +1,6 @@
 """SAGAN's layers: spectral normalisation and self-attention."""
 
+import csv
 import json
 
 import keras
@@ -249,7 +250,7 @@ def test_conditional_sagan_trains_resumes_and_exports_its_classes(tmp_path, weig
     common = ["--arch", "sagan", "--conditional", "--name", "csagan_tiny", "--data", str(tar), "--g-feat", "4",
               "--d-feat", "4", "--batch-size", "4", "--ckpt-every", "1", "--out", str(tmp_path / "run"),
               "--fd-every", "0", "--upsample", "resize", "--weights-dir", str(weights_dir)]
-    dcgan.main(common + ["--steps", "1"])
+    dcgan.main(common + ["--steps", "1", "--log-every", "1"])
     dcgan.main(common + ["--steps", "2", "--export"])
     entry = read_manifest(weights_dir)["csagan_tiny"]
     assert entry["args"]["num_classes"] == 10 and entry["discriminator"]["args"]["num_classes"] == 10
@@ -258,9 +259,42 @@ def test_conditional_sagan_trains_resumes_and_exports_its_classes(tmp_path, weig
     assert out.shape == (3, 32, 32, 3)
     grid = np.asarray(Image.open(tmp_path / "run" / "samples" / "step_0000002.png"))
     assert grid.shape[0] > grid.shape[1]  # ten rows of eight, one class a row
+    dcgan.main(common + ["--steps", "3", "--log-every", "1", "--class-loss", "0.5"])  # a stage adds the class loss
+    with open(tmp_path / "run" / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["step"] for r in rows] == ["1", "3"]
+    assert rows[0]["d_class"] == "" and 0 < float(rows[1]["d_class"]) and 0 < float(rows[1]["g_class"])
     with pytest.raises(SystemExit, match="--conditional needs class labels"):
         dcgan.main(["--arch", "sagan", "--conditional", "--name", "x", "--data", str(tmp_path),
                     "--out", str(tmp_path / "x")])
+
+
+def test_the_class_loss_reads_every_class_projection_term_and_trains_both_nets():
+    """P2GAN's class loss: the projection's embedding, applied to D's features for every class, gives each class's
+    projection term; D learns to name the real images' class with it, G to paint what it names as asked."""
+    from training.gan import GAN
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    g = imagegan.image_generator(32, latent_dim=8, num_feat=4, sagan=True, num_classes=10, upsample="resize")
+    d = imagegan.image_discriminator(32, num_feat=4, sagan=True, num_classes=10)
+    gan = GAN(g, d, latent_dim=8, conditional=True, loss="hinge", class_loss=1.0)
+    gan.projection.embed.kernel.assign(rng.normal(0, 1, gan.projection.embed.kernel.shape))
+    x = tf.constant(rng.uniform(-1, 1, (3, 32, 32, 3)), tf.float32)
+    logits = np.asarray(gan.class_logits(gan.with_features([x, tf.constant([0, 0, 0])])[1]))
+    for label in (2, 7):  # D(x, label) - D(x, 0) is the projection term's difference
+        diff = d([x, tf.fill([3], label)], training=False) - d([x, tf.zeros([3], "int32")], training=False)
+        assert np.allclose(np.asarray(diff)[:, 0], logits[:, label] - logits[:, 0], atol=1e-4)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    embed, first = gan.projection.embed.kernel, g.trainable_variables[0]
+    before = np.asarray(embed).copy(), np.asarray(first).copy()
+    logs = gan.train_step((x, tf.constant([1, 4, 9])))
+    assert {"d_class", "g_class"} <= set(logs) and all(np.isfinite(float(logs[k])) for k in logs)
+    # The hinge loss alone moves only the rows of the classes in the batch; the softmax moves every class's row.
+    assert not np.allclose(np.asarray(embed)[[0, 2, 8]], before[0][[0, 2, 8]])
+    assert not np.allclose(np.asarray(first), before[1])  # and G took its step
+    with pytest.raises(ValueError, match="projection"):
+        GAN(g, imagegan.image_discriminator(32, num_feat=4, sagan=True), latent_dim=8, conditional=True,
+            class_loss=1.0)
 
 
 def test_a_conditional_image_gan_paints_the_class_asked_for_by_name_or_number(weights_dir, tmp_path, capsys):

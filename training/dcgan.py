@@ -175,6 +175,8 @@ def train(args):
     strategy = distribute.setup(args)  # first: threads cannot be set once TensorFlow has run anything
     if classes and args.data and not str(args.data).endswith((".tar.gz", ".tgz", ".tar")):
         raise flags.BadInput(f"--data {args.data}: --conditional needs class labels: cifar10_jpeg.tar.gz")
+    if args.class_loss and not classes:
+        raise flags.BadInput("--class-loss needs --conditional (it reads the projection discriminator's classes)")
     x, y = load_labelled(args.data, args.image_size, "train", args.limit) if classes else \
         (load_images(args.data, args.image_size, "train", args.limit), None)
     with strategy.scope():
@@ -184,7 +186,7 @@ def train(args):
         distribute.sync_batch_norm(strategy, generator, discriminator)
         gan = GAN(generator, discriminator, latent_dim=arch["latent_dim"], seed=args.seed, loss=arch["loss"],
                   conditional=bool(classes), num_classes=classes or 10,
-                  real_label=1.0 if sagan else 0.9, augment=args.augment)
+                  real_label=1.0 if sagan else 0.9, augment=args.augment, class_loss=args.class_loss)
         g_lr = args.lr or arch["g_lr"]
         g_opt = trainer.make_optimizer(args, arch["beta_1"], args.ema, g_lr, arch["beta_2"])
         d_opt = trainer.make_optimizer(args, arch["beta_1"], 0.0, g_lr * arch["d_ratio"], arch["beta_2"])
@@ -472,6 +474,10 @@ def main(argv=None):
     p.add_argument("--conditional", action="store_true",
                    help="class-conditional, as SAGAN's paper built it: conditional batch norm in G, a projection "
                         "discriminator; needs the CIFAR-10 tarball's classes")
+    p.add_argument("--class-loss", type=float, default=0.0, metavar="W",
+                   help="with --conditional: weight of the dual projection class loss (P2GAN): the projection's class "
+                        "embedding as D's classifier of real images and G pushed towards images it names as the class "
+                        "asked for; no new weights (0: off; may be switched on when a run is resumed)")
     p.add_argument("--val", help=VAL_HELP)
     perceptual.add_frechet_argument(p)
     perceptual.add_weights_argument(p, "the Frechet distance")

@@ -164,7 +164,7 @@ def check_schedule(args):
 RESUME_FLAGS = {"steps", "decay_steps", "lr", "ckpt_every", "log_every", "fd_every", "export", "weights_dir", "out",
                 "park", "fresh", "threads", "strategy", "jit", "steps_per_execution", "title", "command_line",
                 "command", "val", "val_images", "drawings", "no_perceptual_eval", "frechet_net", "perceptual_weights",
-                "limit_val", "cache", "keep_best", "augment"}
+                "limit_val", "cache", "keep_best", "augment", "class_loss"}
 
 
 SAME_VARIABLES = {"float32", "mixed_bfloat16"}  # precisions whose checkpoints hold the same variables

@@ -8,6 +8,7 @@ precision (``optimizer.scale_loss`` before the gradients; a ``LossScaleOptimizer
 import keras
 import tensorflow as tf
 
+from models.imagegan import Projection
 from training.trainer import TrainerModel
 
 
@@ -26,10 +27,14 @@ class GAN(TrainerModel):
         loss: ``"bce"`` (non-saturating) or ``"hinge"``.
         augment: DiffAugment policies (a subset of ``AUGMENTS``) applied to every image D sees, real and fake,
             in both steps; empty: none.
+        class_loss: weight of the dual projection class loss (P2GAN, Han et al., 2021; conditional, with a
+            projection discriminator only; 0: off). The projection's class embedding, applied to D's features for
+            every class, is a classifier: D learns to name the class of real images with it, and G to paint
+            images it names as the class asked for. No new weights.
     """
 
     def __init__(self, generator, discriminator, latent_dim, conditional=False, num_classes=10,
-                 real_label=0.9, seed=0, loss="bce", augment=(), **kwargs):
+                 real_label=0.9, seed=0, loss="bce", augment=(), class_loss=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -45,7 +50,35 @@ class GAN(TrainerModel):
             raise ValueError(f"unknown augment {sorted(unknown)}; choose from {list(AUGMENTS)}")
         self.augment = [a for a in AUGMENTS if a in augment]  # a fixed order
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.track("g_loss", "d_loss", "d_real", "d_fake")  # d_real, d_fake: mean D(x), D(G(z))
+        self.class_loss = class_loss
+        if class_loss:
+            self.projection, self.with_features = self._projection_and_features(discriminator)
+        # d_real, d_fake: mean D(x), D(G(z)); d_class, g_class: the class loss's cross-entropies (in the totals)
+        self.track("g_loss", "d_loss", "d_real", "d_fake", *(("d_class", "g_class") if class_loss else ()))
+
+    def _projection_and_features(self, discriminator):
+        """D's ``Projection`` layer and a model ``[image, label] -> (logit, the features the projection reads)``
+        sharing D's layers."""
+        projection = [layer for layer in getattr(discriminator, "layers", []) if isinstance(layer, Projection)]
+        if not self.conditional or len(projection) != 1:
+            raise ValueError("class_loss needs a conditional GAN whose discriminator has a projection term")
+        features = projection[0].input[0]
+        return projection[0], keras.Model(discriminator.inputs, [discriminator.outputs[0], features])
+
+    def _discriminate(self, inputs):
+        """D's logit, and with the class loss the features its projection term reads (else None)."""
+        if self.class_loss:
+            return self.with_features(inputs, training=True)
+        return self.discriminator(inputs, training=True), None
+
+    def class_logits(self, features):
+        """Each class's projection term for ``features`` (batch, classes): the class embedding as a classifier."""
+        kernel = self.projection.embed.spectral_kernel()  # (classes, features), as the projection term uses it
+        return tf.matmul(tf.cast(features, "float32"), tf.cast(kernel, "float32"), transpose_b=True)
+
+    def class_cross_entropy(self, features, labels):
+        labels = tf.reshape(tf.cast(labels, tf.int32), [-1])
+        return self._mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, self.class_logits(features)))
 
     def _nets_inputs(self, images, labels, noise):
         aug = self._augmented
@@ -94,22 +127,30 @@ class GAN(TrainerModel):
 
         # Discriminator: real -> real_label, fake -> 0.
         fake = self.generator(g_in, training=True)
+        parts = {}
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(d_in(images), training=True)
-            fake_logits = self.discriminator(d_in(fake), training=True)
+            real_logits, real_features = self._discriminate(d_in(images))
+            fake_logits, _ = self._discriminate(d_in(fake))
             d_loss = self.discriminator_loss(real_logits, fake_logits)
+            if self.class_loss:  # name the class of the real images
+                parts["d_class"] = self.class_cross_entropy(real_features, labels)
+                d_loss += self.class_loss * parts["d_class"]
             scaled = self.d_optimizer.scale_loss(d_loss)
         self.descend(tape, scaled, self.d_optimizer, self.discriminator)
 
-        # Generator: make D call its images real (non-saturating loss).
+        # Generator: make D call its images real (non-saturating loss), and of the class asked for.
         noise = self.noise(batch)
         g_in, _ = self._nets_inputs(images, labels, noise)
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(d_in(self.generator(g_in, training=True)), training=True)
+            fake_logits, fake_features = self._discriminate(d_in(self.generator(g_in, training=True)))
             g_loss = self.generator_loss(fake_logits)
+            if self.class_loss:
+                parts["g_class"] = self.class_cross_entropy(fake_features, labels)
+                g_loss += self.class_loss * parts["g_class"]
             scaled = self.g_optimizer.scale_loss(g_loss)
         self.descend(tape, scaled, self.g_optimizer, self.generator)
-        return self.record({"g_loss": g_loss, "d_loss": d_loss}, {"d_real": real_logits, "d_fake": fake_logits})
+        return self.record({"g_loss": g_loss, "d_loss": d_loss, **parts},
+                           {"d_real": real_logits, "d_fake": fake_logits})
 
 
 # ---------------------------------------------------------------------------------------------- DiffAugment

@@ -5,6 +5,7 @@ stop between two steps with the work saved."""
 
 import contextlib
 import csv
+import io
 import math
 import signal
 import threading
@@ -19,6 +20,23 @@ from models.uploads import write_atomic
 from training.distribute import precision
 from training.export import clean_stale
 from training.records import write_progress_gif
+
+
+def widen_csv(path, columns):
+    """The columns of the CSV file ``path`` (None if there is none yet), first widened with those of ``columns``
+    it lacks (a stage resumed with more logs, e.g. a class loss), the earlier rows left empty there; atomic."""
+    if not path.exists():
+        return None
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0] if rows else []
+    missing = [c for c in columns if c not in header]
+    if missing:
+        header = header + missing
+        text = io.StringIO()
+        csv.writer(text).writerows([header] + [r + [""] * (len(header) - len(r)) for r in rows[1:]])
+        write_atomic(path, text.getvalue().encode())
+    return header
 
 
 class TrainerModel(keras.Model):
@@ -195,12 +213,14 @@ class RunCallback(keras.callbacks.Callback):
         with self.writer.as_default(step=step):
             for k, v in values.items():
                 tf.summary.scalar(k, v)
-        new = not path.exists()
+        row = {"step": step, "seconds": round(float(self.run.train_seconds.numpy()), 1),
+               **{k: f"{v:.7g}" for k, v in values.items()}}
+        columns = widen_csv(path, list(row))
         with open(path, "a", newline="") as f:
             w = csv.writer(f)
-            if new:
-                w.writerow(["step", "seconds"] + list(values))
-            w.writerow([step, round(float(self.run.train_seconds.numpy()), 1)] + [f"{v:.7g}" for v in values.values()])
+            if columns is None:
+                w.writerow(list(row))
+            w.writerow([row.get(c, "") for c in columns or row])
 
     def _chunk_end(self, step, logs):
         """Checkpoint, sample grid, evaluation and park at ``step``. Keras's epochs (``ckpt_every`` steps each,

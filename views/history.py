@@ -18,6 +18,10 @@ MEANING = {
     "d_real": ("Discriminator on real images", "Its average belief that a real image is real (1: sure)."),
     "d_fake": ("Discriminator on generated images", "Its average belief that a generated image is real. When this "
                "rises toward d_real, the fakes are harder to tell apart."),
+    "d_class": ("Discriminator naming the class", "Cross-entropy of the discriminator's class guess for real "
+                "images (the class loss; ln 10 = 2.30: guessing among ten)."),
+    "g_class": ("Generator, painting the class asked for", "Cross-entropy of the discriminator's class guess for "
+                "generated images against the class asked for (the class loss; lower: more plainly that class)."),
     "g_adv": ("Generator, fooling the discriminator", "The adversarial part of the generator's loss (lower: it "
               "fools the discriminator more often)."),
     "adversarial": ("Generator, fooling the discriminator", "The adversarial part of the generator's loss."),
