@@ -23,12 +23,13 @@ from training.records import write_progress_gif
 
 
 def widen_csv(path, columns):
-    """The columns of the CSV file ``path`` (None if there is none yet), first widened with those of ``columns``
-    it lacks (a stage resumed with more logs, e.g. a class loss), the earlier rows left empty there; atomic."""
-    if not path.exists():
-        return None
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
+    """The columns of the CSV file ``path`` (created with the header ``columns`` if there is none yet), first
+    widened with those of ``columns`` it lacks (a stage resumed with more logs, e.g. a class loss), the earlier rows
+    left empty there; atomic."""
+    rows = []
+    if path.exists():
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
     header = rows[0] if rows else []
     missing = [c for c in columns if c not in header]
     if missing:
@@ -172,6 +173,7 @@ class RunCallback(keras.callbacks.Callback):
         self.eval_fn = eval_fn
         self.writer = tf.summary.create_file_writer(str(run.out / "logs")) if run.chief else None
         self.csv_path = run.out / "log.csv"
+        self.columns = {}  # CSV path -> its header, read once (``widen_csv``), not at every row
         self.t_last = None
         self.paused = False
         self.chunk_start = run.step
@@ -215,12 +217,11 @@ class RunCallback(keras.callbacks.Callback):
                 tf.summary.scalar(k, v)
         row = {"step": step, "seconds": round(float(self.run.train_seconds.numpy()), 1),
                **{k: f"{v:.7g}" for k, v in values.items()}}
-        columns = widen_csv(path, list(row))
+        columns = self.columns.get(path)
+        if columns is None or not set(row) <= set(columns):
+            columns = self.columns[path] = widen_csv(path, list(row))
         with open(path, "a", newline="") as f:
-            w = csv.writer(f)
-            if columns is None:
-                w.writerow(list(row))
-            w.writerow([row.get(c, "") for c in columns or row])
+            csv.writer(f).writerow([row.get(c, "") for c in columns])
 
     def _chunk_end(self, step, logs):
         """Checkpoint, sample grid, evaluation and park at ``step``. Keras's epochs (``ckpt_every`` steps each,
