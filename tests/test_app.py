@@ -338,10 +338,12 @@ def test_history_page_shows_every_recorded_model():
     assert at.code[0].value.startswith("python -m training.")
     at.selectbox(key="history_model").set_value("gan").run()
     assert not at.exception and "60,000 steps" in at.markdown[0].value
+    assert not any("resumed with new settings" in c.value for c in at.caption)  # one command, one stage
     # a run resumed with new settings lists its commands in order
     at.selectbox(key="history_model").set_value("dcgan").run()
     assert not at.exception and [c.value for c in at.code] == [s["command"] for s in read_manifest()["dcgan"]["stages"]]
     assert "--steps 24000" in at.code[0].value and "--export" in at.code[-1].value
+    assert any("resumed with new settings" in c.value for c in at.caption)  # why a curve may jump
     # a fine-tune lists every model of its lineage (from the manifest), oldest first, then its own command
     at.selectbox(key="history_model").set_value("pix2pix_shoes").run()
     lineage, model = [], read_manifest()["pix2pix_shoes"]

@@ -87,7 +87,10 @@ with right:
             if steps:
                 series.update({k: (steps, v) for k, v in columns.items() if k not in series})
     if series:
-        st.caption("One chart per quantity, over training steps" + (" (of the last stage)" if len(chain) > 1 else "") + ".")
+        st.caption("One chart per quantity, over training steps" + (" (of the last stage)" if len(chain) > 1 else "") + "."
+                   + (" The run was resumed with new settings along the way (the commands are under *Retrain it*): a "
+                      "sudden step in a curve is one of them, such as a loss term added, not training going wrong."
+                      if entry.get("stages") else ""))
         shown = [k for k in MEANING if k in series] + [k for k in series if k not in MEANING]
         for row in range(0, len(shown), 2):
             for col, key in zip(st.columns(2), shown[row:row + 2]):
