@@ -391,8 +391,8 @@ def test_keep_best_exports_the_generator_of_the_lowest_distance(tmp_path, weight
     kept = {}
     real_keep = dcgan.keep_if_best
 
-    def spy(generator, step, distance, out, park=None):
-        if real_keep(generator, step, distance, out, park):
+    def spy(generator, step, distance, out, park=None, seconds=None):
+        if real_keep(generator, step, distance, out, park, seconds):
             kept[step] = generator.get_weights()
     monkeypatch.setattr(dcgan, "keep_if_best", spy)
     tar = tiny_cifar_tar(tmp_path / "c.tar.gz")
@@ -401,9 +401,12 @@ def test_keep_best_exports_the_generator_of_the_lowest_distance(tmp_path, weight
               str(tmp_path / "run"), "--park", str(tmp_path / "park"), "--weights-dir", str(weights_dir)]
     dcgan.main(common + ["--steps", "3", "--export"])
     assert sorted(kept) == [1, 2]
-    assert json.loads((tmp_path / "park" / "best.json").read_text()) == {"step": 2, "frechet": 3.0}
+    seconds = {int(r["step"]): float(r["seconds"]) for r in csv.DictReader(open(tmp_path / "run" / "eval.csv"))}
+    assert json.loads((tmp_path / "park" / "best.json").read_text()) == {"step": 2, "frechet": 3.0,
+                                                                          "seconds": seconds[2]}
     entry = read_manifest(weights_dir)["best_tiny"]
     assert entry["steps"] == 2 and entry["selected"]["step"] == 2 and entry["selected"]["run_steps"] == 3
+    assert entry["train_time_s"] == round(seconds[2])  # the training time to the step exported, not to the end
     for a, b in zip(load_model("best_tiny").get_weights(), kept[2]):
         np.testing.assert_array_equal(a, b)
     distances = iter([7.0])  # a fresh run in the same folders: the old best (3.0) is not its best

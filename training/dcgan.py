@@ -221,7 +221,7 @@ def train(args):
         shipped = shipped_generator()
         distance = meter.distance(generate(shipped, args.fd_samples, arch["latent_dim"], 7, classes))
         if args.keep_best:
-            keep_if_best(shipped, run.step, distance, run.out, args.park)
+            keep_if_best(shipped, run.step, distance, run.out, args.park, float(run.train_seconds.numpy()))
         return {"frechet": distance}
 
     print(f"{args.name} ({args.arch}): G {generator.count_params():,} params, D {discriminator.count_params():,} "
@@ -230,16 +230,17 @@ def train(args):
     trainer.fit(gan, make_dataset(x, args.batch_size, args.seed, y), run, args, sample_grid, eval_fn)
     if args.export and distribute.is_chief():
         final, steps, best = shipped_generator(), run.step, read_best(run.out, args.park) if args.keep_best else None
+        seconds = float(run.train_seconds.numpy())
         if best:
             final.load_weights(best["path"])
-            steps = best["step"]
+            steps, seconds = best["step"], best.get("seconds", seconds)  # the training time to the step exported
             print(f"exporting the generator of step {steps} (Frechet {best['frechet']}, the lowest measured)",
                   flush=True)
         entry = export.export(final, args.name, "image_generator", g_args, args.weights_dir, run.out, task="images",
                               title=args.title or args.name, arch=args.arch,
                               dataset=str(args.data or "keras.datasets.cifar10") + f" ({len(x):,} images)",
                               steps=steps, batch_size=args.batch_size,
-                              train_time_s=round(float(run.train_seconds.numpy())), command=args.command_line,
+                              train_time_s=round(seconds), command=args.command_line,
                               ema=args.ema, **({"classes": list(imagegan.CIFAR10_CLASSES)} if classes else {}),
                               discriminator={"builder": "image_discriminator", "args": d_args,
                                                            "params": int(discriminator.count_params())},
@@ -257,10 +258,11 @@ def _best_folders(out, park=None):
     return [Path(out)] + ([Path(park)] if park else [])
 
 
-def keep_if_best(generator, step, distance, out, park=None):
+def keep_if_best(generator, step, distance, out, park=None, seconds=None):
     """With ``--keep-best``: if ``distance`` is the lowest measured in this run (``best.json``), save
-    ``generator``'s weights as ``best.weights.h5`` (and ``best.json``: step, distance) in the run folder and the
-    parked one, each file under a temporary name and then renamed. Returns whether it was kept."""
+    ``generator``'s weights as ``best.weights.h5`` (and ``best.json``: step, distance and, if given, the training
+    ``seconds`` it took to get there) in the run folder and the parked one, each file under a temporary name and
+    then renamed. Returns whether it was kept."""
     best = read_best(out, park)
     if best and best["frechet"] <= distance:
         return False
@@ -269,7 +271,9 @@ def keep_if_best(generator, step, distance, out, park=None):
         tmp = folder / f".{BEST}.tmp.weights.h5"
         generator.save_weights(tmp)
         os.replace(tmp, folder / BEST)
-        write_atomic(folder / "best.json", json.dumps({"step": int(step), "frechet": float(distance)}).encode())
+        record = {"step": int(step), "frechet": float(distance),
+                  **({"seconds": round(seconds, 1)} if seconds is not None else {})}
+        write_atomic(folder / "best.json", json.dumps(record).encode())
     return True
 
 
